@@ -1,0 +1,51 @@
+# The two commands a new user needs: `make run` and `make test`. Everything else is set up by them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres frontend migrate lock clean bench
+
+$(STAMP): requirements/dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
+	  || $(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+frontend/dist/index.html: frontend/package-lock.json $(shell find frontend/src frontend/public frontend/index.html -type f 2>/dev/null)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+frontend: frontend/dist/index.html
+
+migrate: $(STAMP)
+	$(BIN)/waymark migrate
+
+run: $(STAMP) frontend migrate
+	$(BIN)/waymark serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy app
+
+pytest-sqlite: $(STAMP)
+	$(BIN)/pytest -q --db=sqlite
+
+# PostgreSQL is skipped with a reason when unreachable, and fails the run when CI=true.
+pytest-postgres: $(STAMP)
+	$(BIN)/pytest -q --db=postgresql --pg-url=$(PG_URL)
+
+test: lint typecheck pytest-sqlite pytest-postgres
+
+# Re-pin every dependency (needs network access to PyPI).
+lock:
+	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements/app.lock
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist .mypy_cache .ruff_cache .pytest_cache

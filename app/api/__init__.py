@@ -1,0 +1,1 @@
+"""HTTP only: one router per resource."""

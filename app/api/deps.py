@@ -1,0 +1,82 @@
+"""Dependencies every router shares: the runtime, the request's transaction, who is asking."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.api.middleware import SAFE_METHODS
+from app.config import Settings
+from app.db import transaction
+from app.errors import NotAuthenticated
+from app.keys import Keys
+from app.models.auth_session import AuthSession
+from app.models.user import User
+from app.services import auth_sessions
+from app.services.logins import LoginGuard
+from app.storage import BlobStore
+from app.throttle import Throttle
+
+
+@dataclass
+class Runtime:
+    """What one server process holds for its whole life."""
+
+    settings: Settings
+    keys: Keys
+    engine: Engine
+    throttle: Throttle
+    login_guard: LoginGuard
+    blob_store: BlobStore
+    lifetimes: auth_sessions.Lifetimes
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_db(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+    # scope="function" below: the commit happens before the response is sent, so a failed
+    # commit is an error response, never a success for work that was lost.
+    with transaction(runtime.engine, writes=request.method not in SAFE_METHODS) as db:
+        yield db
+
+
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def get_signed_in(request: Request, db: SessionDep, runtime: RuntimeDep) -> auth_sessions.Resolved:
+    token = request.cookies.get(runtime.settings.session_cookie_name)
+    resolved = auth_sessions.resolve(db, token, runtime.lifetimes) if token else None
+    if resolved is None:
+        raise NotAuthenticated()
+    return resolved
+
+
+SignedInDep = Annotated[auth_sessions.Resolved, Depends(get_signed_in)]
+
+
+def get_current_user(signed_in: SignedInDep) -> User:
+    return signed_in.user
+
+
+def get_current_auth_session(signed_in: SignedInDep) -> AuthSession:
+    return signed_in.auth_session
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentAuthSession = Annotated[AuthSession, Depends(get_current_auth_session)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+ClientIP = Annotated[str, Depends(client_ip)]

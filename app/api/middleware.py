@@ -1,0 +1,230 @@
+"""ASGI middleware: request logging, security headers and the same-origin check.
+
+Written as plain ASGI (not BaseHTTPMiddleware) so streamed uploads and downloads pass through
+untouched.
+"""
+
+import json
+import time
+import uuid
+from collections.abc import Iterable
+
+import structlog
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.problems import PROBLEM_JSON, problem_type
+from app.logs import get_logger
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+API_PREFIX = "/api/"
+
+log = get_logger("waymark.http")
+
+
+async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
+    body = json.dumps(
+        {
+            "type": problem_type(title.lower().replace(" ", "-")),
+            "title": title,
+            "status": status,
+            "detail": detail,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestLogMiddleware:
+    """One line per request: id, method, route template, status, duration. Nothing else.
+
+    It is the outermost layer, so it also turns an unexpected exception into a 500 problem
+    (logging the exception's type and traceback, never its arguments).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as error:
+            log.error("unhandled_error", error=type(error).__name__, exc_info=True)
+            if not response_started:
+                await _send_problem(
+                    send_with_id,
+                    500,
+                    "Internal Server Error",
+                    "Something went wrong on our side. Nothing was changed.",
+                )
+        finally:
+            log.info(
+                "request",
+                method=scope["method"],
+                route=_route_template(scope),
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route as written (/api/v1/incidents/{incident_id}), never the raw path."""
+    path = getattr(scope.get("route"), "path", None)
+    if path is None:
+        return "<api-unmatched>" if scope["path"].startswith(API_PREFIX) else "<static>"
+    # FastAPI keeps an included router's prefix beside the route rather than in route.path.
+    included = (scope.get("fastapi") or {}).get("included_router")
+    prefix = getattr(getattr(included, "include_context", None), "prefix", "")
+    return f"{prefix}{path}"
+
+
+def _content_security_policy() -> str:
+    directives = {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": "'self' blob: data:",
+        "media-src": "'self' blob:",
+        "connect-src": "'self'",
+        "font-src": "'self'",
+        "worker-src": "'self'",
+        "manifest-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}={allow}"
+    for feature, allow in {
+        "accelerometer": "()",
+        "autoplay": "()",
+        "camera": "(self)",
+        "display-capture": "()",
+        "geolocation": "()",
+        "gyroscope": "()",
+        "magnetometer": "()",
+        "microphone": "(self)",
+        "payment": "()",
+        "usb": "()",
+        "browsing-topics": "()",
+    }.items()
+)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.common: list[tuple[str, str]] = [
+            ("Content-Security-Policy", _content_security_policy()),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),
+            ("X-Frame-Options", "DENY"),
+            ("Permissions-Policy", PERMISSIONS_POLICY),
+            ("Cross-Origin-Opener-Policy", "same-origin"),
+            ("Cross-Origin-Resource-Policy", "same-origin"),
+        ]
+        if hsts:
+            self.common.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_api = scope["path"].startswith(API_PREFIX)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                _set_all(headers, self.common)
+                if is_api:
+                    # A shared or seized phone must not hold copies of what the victim logged.
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _set_all(headers: MutableHeaders, values: Iterable[tuple[str, str]]) -> None:
+    for name, value in values:
+        if name not in headers:
+            headers[name] = value
+
+
+class SameOriginMiddleware:
+    """Refuse unsafe methods sent by a browser from another site (CSRF).
+
+    Same origin means Sec-Fetch-Site is same-origin or none, or, where a browser sends no
+    Sec-Fetch-Site, Origin equals our own origin. Clients sending neither (scripts) pass:
+    they carry no ambient browser cookies to abuse.
+    """
+
+    def __init__(self, app: ASGIApp, *, public_origin: str | None) -> None:
+        self.app = app
+        self.public_origin = public_origin.rstrip("/") if public_origin else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] not in SAFE_METHODS
+            and not self._allowed(scope)
+        ):
+            await _send_problem(
+                send,
+                403,
+                "Cross-site request refused",
+                "This request came from another site, so it was refused.",
+            )
+            return
+        await self.app(scope, receive, send)
+
+    def _allowed(self, scope: Scope) -> bool:
+        headers = Headers(scope=scope)
+        fetch_site = headers.get("sec-fetch-site")
+        if fetch_site is not None:
+            return fetch_site in ("same-origin", "none")
+        origin = headers.get("origin")
+        if origin is None:
+            return True
+        return origin.rstrip("/") in self._own_origins(scope, headers)
+
+    def _own_origins(self, scope: Scope, headers: Headers) -> set[str]:
+        own: set[str] = set()
+        if self.public_origin:
+            own.add(self.public_origin)
+        host = headers.get("host")
+        if host:
+            scheme = scope.get("scheme", "http")
+            default_port = {"http": ":80", "https": ":443"}.get(scheme, "")
+            own.add(f"{scheme}://{host.removesuffix(default_port)}")
+        return own

@@ -1,0 +1,149 @@
+"""The `waymark` command: serve, migrate, and create organisations and their staff."""
+
+import secrets
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+from pydantic import TypeAdapter, ValidationError
+from sqlmodel import select
+
+from app.config import ConfigurationError, Settings
+from app.db import make_engine, transaction
+from app.errors import DomainError
+from app.migrations.runner import upgrade_to_head
+from app.models.organisation import Organisation
+from app.models.user import Email, Role, User
+from app.services import accounts
+
+main = typer.Typer(help="Waymark: an incident log for people being stalked.", no_args_is_help=True)
+org_app = typer.Typer(help="Organisations (advocacy services).", no_args_is_help=True)
+advocate_app = typer.Typer(
+    help="Advocates: the caseworkers victims share with.", no_args_is_help=True
+)
+admin_app = typer.Typer(help="Organisation admins.", no_args_is_help=True)
+main.add_typer(org_app, name="org")
+main.add_typer(advocate_app, name="advocate")
+main.add_typer(admin_app, name="admin")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ConfigurationError as error:
+        typer.echo(f"waymark: {error}", err=True)
+        raise typer.Exit(2) from error
+
+
+@main.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (WAYMARK_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (WAYMARK_PORT).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    forwarded_allow_ips: Annotated[
+        str, typer.Option(help="Proxies trusted for X-Forwarded-For (comma-separated).")
+    ] = "127.0.0.1",
+) -> None:
+    """Serve the API and the app."""
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    uvicorn.run(
+        "app.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        server_header=False,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    upgrade_to_head(settings.resolved_database_url)
+    typer.echo("database is up to date")
+
+
+@org_app.command("create")
+def create_org(name: Annotated[str, typer.Argument(help="The organisation's name.")]) -> None:
+    """Create an organisation."""
+    name = name.strip()
+    if not name:
+        typer.echo("waymark: the name must not be empty", err=True)
+        raise typer.Exit(2)
+    engine = make_engine(_settings().resolved_database_url)
+    with transaction(engine, writes=True) as db:
+        if db.exec(select(Organisation).where(Organisation.name == name)).first():
+            typer.echo(f"waymark: organisation {name!r} already exists", err=True)
+            raise typer.Exit(1)
+        organisation = Organisation(name=name)
+        db.add(organisation)
+    typer.echo(f"created organisation {name!r} ({organisation.id})")
+
+
+def _create_staff(role: Role, org: str, email: str, name: str, password_stdin: bool) -> None:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        generated = False
+    else:
+        # About 128 bits, in words a person can type.
+        password = "-".join(secrets.token_urlsafe(8) for _ in range(3))
+        generated = True
+    try:
+        email = TypeAdapter(Email).validate_python(email)
+    except ValidationError as error:
+        typer.echo("waymark: that is not a valid email address", err=True)
+        raise typer.Exit(2) from error
+    engine = make_engine(_settings().resolved_database_url)
+    try:
+        with transaction(engine, writes=True) as db:
+            organisation = db.exec(select(Organisation).where(Organisation.name == org)).first()
+            if organisation is None:
+                typer.echo(f"waymark: no organisation called {org!r}", err=True)
+                raise typer.Exit(1)
+            user: User = accounts.create(
+                db,
+                email=email,
+                password=password,
+                display_name=name.strip(),
+                role=role,
+                organisation_id=organisation.id,
+            )
+    except DomainError as error:
+        typer.echo(f"waymark: {error.detail}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"created {role} {user.display_name!r} in {org!r} ({user.id})")
+    if generated:
+        typer.echo(f"password (shown once, pass it on safely): {password}")
+
+
+@advocate_app.command("create")
+def create_advocate(
+    org: Annotated[str, typer.Option(help="The organisation's name.")],
+    email: Annotated[str, typer.Option(help="The advocate's email, used to sign in.")],
+    name: Annotated[str, typer.Option(help="The name victims will see.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create an advocate. Without --password-stdin a password is generated and printed once."""
+    _create_staff(Role.advocate, org, email, name, password_stdin)
+
+
+@admin_app.command("create")
+def create_admin(
+    org: Annotated[str, typer.Option(help="The organisation's name.")],
+    email: Annotated[str, typer.Option(help="The admin's email, used to sign in.")],
+    name: Annotated[str, typer.Option(help="The admin's name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create an organisation admin. Without --password-stdin a password is generated."""
+    _create_staff(Role.admin, org, email, name, password_stdin)

@@ -1,0 +1,105 @@
+"""Settings, read from WAYMARK_* environment variables."""
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app import __version__
+
+# Where `make run` builds the PWA (frontend/dist beside the app package in a checkout).
+DEFAULT_STATIC_DIR = Path(__file__).resolve().parent.parent / "frontend" / "dist"
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class ConfigurationError(RuntimeError):
+    """The service must not start with these settings."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WAYMARK_", extra="ignore")
+
+    environment: Environment = Environment.development
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    storage_url: str | None = None
+    redis_url: str | None = None
+    # The address people use to reach the service, when a proxy sits in front (for the
+    # same-origin check and Secure cookies). Must be https:// in production.
+    public_url: str | None = None
+    log_level: str = "INFO"
+    # The built PWA served at /. Nothing is served there if it has no index.html.
+    static_dir: Path = DEFAULT_STATIC_DIR
+
+    session_idle_minutes: Annotated[int, Field(ge=1)] = 30
+    session_absolute_hours: Annotated[int, Field(ge=1)] = 12
+
+    max_upload_bytes: Annotated[int, Field(ge=1)] = 4 * GiB
+    user_quota_bytes: Annotated[int, Field(ge=1)] = 20 * GiB
+
+    # Base64 of 32 random bytes each. Generated into data_dir/keys in development;
+    # production refuses to start without them.
+    master_key: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    # Ed25519 private key, PEM (PKCS#8).
+    signing_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> Self:
+        if self.environment is Environment.production:
+            missing = [
+                f"WAYMARK_{name.upper()}"
+                for name in ("master_key", "secret_key", "signing_key")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ConfigurationError(
+                    "production needs these settings set explicitly: " + ", ".join(missing)
+                )
+            if not (self.public_url or "").startswith("https://"):
+                raise ConfigurationError(
+                    "production needs WAYMARK_PUBLIC_URL to be an https:// address, "
+                    "because session cookies are only sent over HTTPS"
+                )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'waymark.db').resolve()}"
+
+    @cached_property
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or (self.data_dir / "blobs").resolve().as_uri()
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def session_cookie_name(self) -> str:
+        # The __Host- prefix pins the cookie to this exact origin, over HTTPS, path /.
+        return "__Host-waymark_session" if self.is_production else "waymark_session"
+
+    @property
+    def device_cookie_name(self) -> str:
+        return "__Host-waymark_device" if self.is_production else "waymark_device"
+
+    @property
+    def version(self) -> str:
+        return __version__

@@ -1,0 +1,91 @@
+"""The project's own errors. Raised anywhere below the API; one handler turns them into
+RFC 9457 problem details. Nothing below app/api/ raises HTTPException."""
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    status: ClassVar[int] = 400
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.headers = headers or {}
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return {}
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+    slug = "not-authenticated"
+    title = "Sign in to continue"
+
+
+class LoginFailed(DomainError):
+    # One message for every failure, so a stalker cannot learn whether an email has an account.
+    status = 401
+    slug = "login-failed"
+    title = "Email or password is not right"
+
+
+class Forbidden(DomainError):
+    status = 403
+    slug = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(DomainError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    slug = "payload-too-large"
+    title = "Too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "This kind of file is not accepted"
+
+
+class InvalidInput(DomainError):
+    """Input that is well-formed but breaks a rule (a weak password, say)."""
+
+    status = 422
+    slug = "invalid-input"
+    title = "Some of what was sent is not valid"
+
+    def __init__(self, detail: str, *, field: str | None = None):
+        super().__init__(detail)
+        self.field = field
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        loc = ["body", self.field] if self.field else ["body"]
+        return {"errors": [{"loc": loc, "msg": self.detail, "type": "value_error"}]}
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many attempts; wait a little and try again"
+
+    def __init__(self, retry_after: int):
+        super().__init__(
+            f"Try again in {retry_after} seconds.", headers={"Retry-After": str(retry_after)}
+        )
+        self.retry_after = retry_after

@@ -1,0 +1,92 @@
+"""The service's own keys: the master key, the secret key and the signing key.
+
+In development they are generated on first start into the data folder (mode 0600) so that
+`make run` needs nothing. In production Settings refuses to start without them, so a lost or
+forgotten data folder can never silently produce a new, different key.
+"""
+
+import base64
+import binascii
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from app.config import ConfigurationError, Settings
+
+KEY_BYTES = 32
+
+
+@dataclass(frozen=True)
+class Keys:
+    # Wraps each victim's data key (the storage layer uses it).
+    master_key: bytes
+    # Signs values the server hands out and must recognise later (device cookies).
+    secret_key: bytes
+    # Signs evidence pack manifests.
+    signing_key: Ed25519PrivateKey
+
+
+def load_keys(settings: Settings) -> Keys:
+    master = _symmetric(settings, "master_key")
+    secret = _symmetric(settings, "secret_key")
+    signing_pem = (
+        settings.signing_key.get_secret_value().encode()
+        if settings.signing_key
+        else _generated_file(settings.keys_dir / "signing.pem", _new_signing_pem)
+    )
+    try:
+        signing = serialization.load_pem_private_key(signing_pem, password=None)
+    except ValueError as error:
+        raise ConfigurationError("WAYMARK_SIGNING_KEY is not a PEM private key") from error
+    if not isinstance(signing, Ed25519PrivateKey):
+        raise ConfigurationError("WAYMARK_SIGNING_KEY must be an Ed25519 key")
+    return Keys(master_key=master, secret_key=secret, signing_key=signing)
+
+
+def _symmetric(settings: Settings, name: str) -> bytes:
+    configured = getattr(settings, name)
+    if configured is None:
+        encoded = _generated_file(
+            settings.keys_dir / f"{name.removesuffix('_key')}.key",
+            lambda: base64.b64encode(secrets.token_bytes(KEY_BYTES)) + b"\n",
+        )
+    else:
+        encoded = configured.get_secret_value().encode()
+    try:
+        key = base64.b64decode(encoded.strip(), validate=True)
+    except binascii.Error as error:
+        raise ConfigurationError(f"WAYMARK_{name.upper()} is not base64") from error
+    if len(key) != KEY_BYTES:
+        raise ConfigurationError(f"WAYMARK_{name.upper()} must be {KEY_BYTES} bytes")
+    return key
+
+
+def _new_signing_pem() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _generated_file(path: Path, make: Callable[[], bytes]) -> bytes:
+    """Read a development key, creating it (0600, never overwritten) on first use."""
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    content = make()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Another process made it first; use theirs so every process agrees.
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return content

@@ -1,0 +1,77 @@
+"""The FastAPI application: the JSON API under /api/v1 and the PWA under /."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.api import account, auth, health
+from app.api.deps import Runtime
+from app.api.middleware import RequestLogMiddleware, SameOriginMiddleware, SecurityHeadersMiddleware
+from app.api.problems import install_problem_handlers
+from app.config import Settings
+from app.db import make_engine
+from app.keys import load_keys
+from app.logs import configure_logging
+from app.services.auth_sessions import Lifetimes
+from app.services.logins import LoginGuard
+from app.storage import open_blob_store
+from app.throttle import MemoryThrottle, RedisThrottle, Throttle
+
+API_PREFIX = "/api/v1"
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    keys = load_keys(settings)
+    throttle: Throttle = (
+        RedisThrottle.from_url(settings.redis_url) if settings.redis_url else MemoryThrottle()
+    )
+    return Runtime(
+        settings=settings,
+        keys=keys,
+        engine=make_engine(settings.resolved_database_url),
+        throttle=throttle,
+        login_guard=LoginGuard(throttle, keys.secret_key),
+        blob_store=open_blob_store(settings.resolved_storage_url),
+        lifetimes=Lifetimes(
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_absolute_hours),
+        ),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    runtime = build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.engine.dispose()
+
+    app = FastAPI(
+        title="Waymark",
+        version=settings.version,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,  # the bundled docs page loads scripts from a CDN, which our CSP forbids
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+
+    for module in (health, auth, account):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    if (settings.static_dir / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=settings.static_dir, html=True), name="pwa")
+
+    # Starlette wraps in reverse order: the last added is the outermost.
+    app.add_middleware(SameOriginMiddleware, public_origin=settings.public_url)
+    app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    return app

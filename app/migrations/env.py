@@ -1,0 +1,40 @@
+from typing import Any, Literal
+
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import AutoString
+
+import app.models  # noqa: F401  (registers every table on the metadata)
+from app.config import Settings
+from app.db import make_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def render_item(kind: str, item: Any, _context: AutogenContext) -> str | Literal[False]:
+    # Migrations should not depend on SQLModel internals; AutoString is a plain VARCHAR.
+    if kind == "type" and isinstance(item, AutoString):
+        return f"sa.String(length={item.length})" if item.length else "sa.String()"
+    return False
+
+
+def run_migrations() -> None:
+    # From `waymark migrate` (runner.py), or from the settings when run as plain `alembic`.
+    url = config.get_main_option("sqlalchemy.url") or Settings().resolved_database_url
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,  # SQLite alters tables by copying them
+            compare_type=True,
+            render_item=render_item,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations()

@@ -1,0 +1,13 @@
+"""Tables and API schemas, one module per domain noun. Importing this package registers every
+table on SQLModel.metadata (Alembic and the schema test rely on that)."""
+
+from sqlmodel import SQLModel
+
+from app.models.auth_session import AuthSession
+from app.models.organisation import Organisation
+from app.models.user import User
+
+# Every table's metadata, for Alembic, the schema test and test clean-up.
+ALL_TABLES = SQLModel.metadata
+
+__all__ = ["ALL_TABLES", "AuthSession", "Organisation", "User"]

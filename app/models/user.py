@@ -1,0 +1,81 @@
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, EmailStr, StringConstraints
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from app.models.types import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    victim = "victim"
+    advocate = "advocate"
+    admin = "admin"
+
+
+def _normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _no_control_characters(text: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValueError("must not contain control characters")
+    return text
+
+
+Email = Annotated[EmailStr, AfterValidator(_normalise_email)]
+DisplayName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_no_control_characters),
+]
+# Length rules for passwords live in services/passwords.py; this only bounds the request.
+PasswordInput = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    display_name: str = Field(max_length=100)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(sa_type=String(16))
+    organisation_id: uuid.UUID | None = Field(
+        default=None, foreign_key="organisations.id", ondelete="RESTRICT", index=True
+    )
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    password_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UserPublic(SQLModel):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    role: Role
+    organisation_id: uuid.UUID | None
+    created_at: datetime
+
+
+class Registration(SQLModel):
+    email: Email
+    password: PasswordInput
+    display_name: DisplayName
+
+
+class Credentials(SQLModel):
+    email: Email
+    password: PasswordInput
+
+
+class PasswordChange(SQLModel):
+    current_password: PasswordInput
+    new_password: PasswordInput
+
+
+class AccountErasure(SQLModel):
+    password: PasswordInput

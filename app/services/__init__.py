@@ -1,0 +1,1 @@
+"""Domain logic, one module per domain noun. Services flush; the request commits."""

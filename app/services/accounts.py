@@ -1,0 +1,91 @@
+"""Accounts: registration, authentication, password changes and erasure."""
+
+import uuid
+
+from sqlmodel import Session, select
+
+from app.errors import Conflict, Forbidden, LoginFailed
+from app.models.types import utcnow
+from app.models.user import Registration, Role, User
+from app.services import auth_sessions, passwords
+
+
+def personal_words(email: str, display_name: str) -> tuple[str, ...]:
+    """Words someone who knows the person would try first."""
+    return (email.split("@", 1)[0], *display_name.split())
+
+
+def find_by_email(db: Session, email: str) -> User | None:
+    return db.exec(select(User).where(User.email == email)).first()
+
+
+def create(
+    db: Session,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    role: Role,
+    organisation_id: uuid.UUID | None = None,
+) -> User:
+    passwords.check_new_password(password, personal=personal_words(email, display_name))
+    if find_by_email(db, email) is not None:
+        raise Conflict("An account cannot be made with this email. If it is yours, sign in.")
+    user = User(
+        email=email,
+        display_name=display_name,
+        password_hash=passwords.hash_password(password),
+        role=role,
+        organisation_id=organisation_id,
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+def register(db: Session, registration: Registration) -> User:
+    """Self-registration only ever makes victims; advocates come from the CLI."""
+    return create(
+        db,
+        email=registration.email,
+        password=registration.password,
+        display_name=registration.display_name,
+        role=Role.victim,
+    )
+
+
+def authenticate(db: Session, email: str, password: str) -> User:
+    user = find_by_email(db, email)
+    if user is None:
+        passwords.spend_verify_time(password)
+        raise LoginFailed()
+    if not passwords.verify_password(user.password_hash, password) or not user.active:
+        raise LoginFailed()
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+        db.add(user)
+        db.flush()
+    return user
+
+
+def change_password(
+    db: Session, user: User, *, current: str, new: str, keep_session_id: uuid.UUID
+) -> int:
+    """Set a new password and sign out every other session. Returns how many were ended."""
+    if not passwords.verify_password(user.password_hash, current):
+        raise Forbidden("The current password is not right.")
+    passwords.check_new_password(new, personal=personal_words(user.email, user.display_name))
+    user.password_hash = passwords.hash_password(new)
+    user.password_changed_at = utcnow()
+    db.add(user)
+    db.flush()
+    return auth_sessions.revoke_all(db, user, except_id=keep_session_id)
+
+
+def erase(db: Session, user: User, *, password: str) -> None:
+    """Erase the account and everything of theirs. Later domains add their records here."""
+    if not passwords.verify_password(user.password_hash, password):
+        raise Forbidden("The password is not right.")
+    auth_sessions.revoke_all(db, user)
+    db.delete(user)
+    db.flush()

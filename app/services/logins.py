@@ -1,0 +1,121 @@
+"""Signing in, guarded against guessing without handing a stalker a way to lock the victim out.
+
+Failures are counted per client IP and per account. The per-account count is where a stalker
+who knows the victim's email could do harm, so a browser that has signed in to that account
+before carries a signed device cookie and is counted on its own key instead (OWASP's "device
+cookies"): the victim's own phone keeps working while strangers are slowed down.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlmodel import Session
+
+from app.errors import Forbidden, LoginFailed, TooManyRequests
+from app.models.user import User
+from app.services import accounts, auth_sessions
+from app.throttle import Policy, Throttle
+
+IP_POLICY = Policy(free_failures=30)
+ACCOUNT_POLICY = Policy(free_failures=5)
+DEVICE_POLICY = Policy(free_failures=5)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    email: str
+    password: str
+    client_ip: str
+    device_cookie: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    session_token: str
+    device_cookie: str
+
+
+class LoginGuard:
+    def __init__(self, throttle: Throttle, secret_key: bytes) -> None:
+        self._throttle = throttle
+        self._secret = secret_key
+
+    def _mac(self, *parts: str) -> str:
+        message = "\x1f".join(parts).encode()
+        digest = hmac.new(self._secret, message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+    def issue_device_cookie(self, email: str) -> str:
+        nonce = secrets.token_urlsafe(16)
+        return f"{nonce}.{self._mac('device', email, nonce)}"
+
+    def _trusted_device(self, email: str, cookie: str | None) -> str | None:
+        if not cookie or cookie.count(".") != 1:
+            return None
+        nonce, mac = cookie.split(".")
+        return nonce if hmac.compare_digest(mac, self._mac("device", email, nonce)) else None
+
+    def _keys(
+        self, email: str, client_ip: str, device_cookie: str | None
+    ) -> list[tuple[str, Policy]]:
+        # Keys hold MACs, not emails, so the throttle store (Redis) learns nothing about users.
+        device = self._trusted_device(email, device_cookie)
+        account_key = (
+            ("device:" + device, DEVICE_POLICY)
+            if device
+            else ("account:" + self._mac("account", email), ACCOUNT_POLICY)
+        )
+        return [("ip:" + client_ip, IP_POLICY), account_key]
+
+    def _check(self, keys: list[tuple[str, Policy]]) -> None:
+        wait = max(self._throttle.retry_after(key, policy) for key, policy in keys)
+        if wait > 0:
+            raise TooManyRequests(wait)
+
+    def _fail(self, keys: list[tuple[str, Policy]]) -> None:
+        for key, policy in keys:
+            self._throttle.record_failure(key, policy)
+
+    def sign_in(
+        self, db: Session, attempt: Attempt, lifetimes: auth_sessions.Lifetimes
+    ) -> SignedIn:
+        keys = self._keys(attempt.email, attempt.client_ip, attempt.device_cookie)
+        self._check(keys)
+        try:
+            user = accounts.authenticate(db, attempt.email, attempt.password)
+        except LoginFailed:
+            self._fail(keys)
+            raise
+        self._throttle.clear(keys[1][0])
+        token = auth_sessions.start(db, user, attempt.user_agent, lifetimes)
+        return SignedIn(user, token, self.issue_device_cookie(attempt.email))
+
+    def guard_registration(self, client_ip: str) -> None:
+        """Registration reveals whether an email is taken; slow down anyone probing for that."""
+        self._check([("register:" + client_ip, IP_POLICY)])
+
+    def registration_refused(self, client_ip: str) -> None:
+        self._throttle.record_failure("register:" + client_ip, IP_POLICY)
+
+    def reconfirm(self, user: User, client_ip: str, action: Callable[[], T]) -> T:
+        """Guard a password re-entry by a signed-in user (change password, erase account):
+        someone holding an unlocked phone must not get unlimited guesses."""
+        keys = [
+            ("ip:" + client_ip, IP_POLICY),
+            ("account:" + self._mac("account", user.email), ACCOUNT_POLICY),
+        ]
+        self._check(keys)
+        try:
+            return action()
+        except Forbidden:
+            self._fail(keys)
+            raise

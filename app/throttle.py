@@ -1,0 +1,147 @@
+"""Progressive throttling of failed sign-ins, in-process or shared through Redis.
+
+A key (an IP, an account, a trusted device) gets `free_failures` mistakes; after that each new
+failure doubles the wait, up to `max_delay` seconds. The count is forgotten `window` seconds
+after the last failure. There is no permanent lockout: a stalker who knows the victim's email
+must not be able to lock the victim out of their own log.
+"""
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis import Redis
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Policy:
+    free_failures: int
+    max_delay: int = 15 * 60
+    window: int = 24 * 60 * 60
+
+    def delay_after(self, failures: int) -> float:
+        if failures < self.free_failures:
+            return 0.0
+        return float(min(2 ** (failures - self.free_failures), self.max_delay))
+
+
+class Throttle(Protocol):
+    def retry_after(self, key: str, policy: Policy) -> int:
+        """Seconds until `key` may try again; 0 when it may try now."""
+        ...
+
+    def record_failure(self, key: str, policy: Policy) -> None: ...
+
+    def clear(self, key: str) -> None: ...
+
+    def ping(self) -> bool: ...
+
+
+@dataclass
+class _Entry:
+    failures: int
+    last_failure: float
+
+
+class MemoryThrottle:
+    """One process's memory: right for the single-process default."""
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def retry_after(self, key: str, policy: Policy) -> int:
+        now = self._clock()
+        with self._lock:
+            entry = self._live_entry(key, policy, now)
+            if entry is None:
+                return 0
+            wait = entry.last_failure + policy.delay_after(entry.failures) - now
+        return max(0, math.ceil(wait))
+
+    def record_failure(self, key: str, policy: Policy) -> None:
+        now = self._clock()
+        with self._lock:
+            entry = self._live_entry(key, policy, now)
+            failures = entry.failures + 1 if entry else 1
+            self._entries[key] = _Entry(failures=failures, last_failure=now)
+            if len(self._entries) > 100_000:
+                self._forget_old(policy, now)
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def ping(self) -> bool:
+        return True
+
+    def _live_entry(self, key: str, policy: Policy, now: float) -> _Entry | None:
+        entry = self._entries.get(key)
+        if entry and now - entry.last_failure > policy.window:
+            del self._entries[key]
+            return None
+        return entry
+
+    def _forget_old(self, policy: Policy, now: float) -> None:
+        stale = [k for k, e in self._entries.items() if now - e.last_failure > policy.window]
+        for key in stale:
+            del self._entries[key]
+
+
+# Count a failure and stamp it with the server's clock, atomically, so processes that share
+# Redis agree on both.
+_RECORD_FAILURE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+redis.call('HSET', KEYS[1], 'last_failure', tostring(now))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return failures
+"""
+
+_READ = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local v = redis.call('HMGET', KEYS[1], 'failures', 'last_failure')
+if not v[1] then return {0, '0', tostring(now)} end
+return {tonumber(v[1]), v[2], tostring(now)}
+"""
+
+
+class RedisThrottle:
+    """Shared by every process of a deployment, so a second server is no second chance."""
+
+    def __init__(self, client: Redis, prefix: str = "waymark:throttle:") -> None:
+        self._client = client
+        self._prefix = prefix
+        self._record = client.register_script(_RECORD_FAILURE)
+        self._read = client.register_script(_READ)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "waymark:throttle:") -> "RedisThrottle":
+        return cls(Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2), prefix)
+
+    def retry_after(self, key: str, policy: Policy) -> int:
+        failures, last_failure, now = self._read(keys=[self._prefix + key])
+        if int(failures) == 0:
+            return 0
+        wait = float(last_failure) + policy.delay_after(int(failures)) - float(now)
+        return max(0, math.ceil(wait))
+
+    def record_failure(self, key: str, policy: Policy) -> None:
+        self._record(keys=[self._prefix + key], args=[policy.window])
+
+    def clear(self, key: str) -> None:
+        self._client.delete(self._prefix + key)
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._client.ping())
+        except Exception:
+            return False

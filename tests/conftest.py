@@ -1,0 +1,141 @@
+"""Test set-up: every test gets a fresh app over a real database.
+
+`pytest --db=sqlite` (default) runs on a SQLite file; `pytest --db=postgresql` runs the same
+suite on a new database created on the local PostgreSQL server for this run and dropped after.
+An unreachable PostgreSQL or Redis skips with a reason on a developer's machine and fails the
+run when CI=true.
+"""
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.config import Settings
+from app.db import make_engine, normalise_database_url
+from app.main import create_app
+from app.migrations.runner import upgrade_to_head
+from app.models import ALL_TABLES
+
+ClientFactory = Callable[[], TestClient]
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.addoption("--pg-url", default=os.environ.get("WAYMARK_TEST_PG_URL", DEFAULT_PG_URL))
+
+
+def missing_service(reason: str) -> None:
+    """Skip on a developer's machine; fail in CI, where every real part must be there."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true, so this fails instead of skipping)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    backend = request.config.getoption("--db")
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'waymark.db'}"
+        upgrade_to_head(url)
+        yield url
+        return
+    server_url = make_url(normalise_database_url(request.config.getoption("--pg-url")))
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        admin.dispose()
+        missing_service(
+            f"PostgreSQL is not reachable at {server_url.host}:{server_url.port} "
+            f"({type(error).__name__})"
+        )
+    name = f"waymark_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_to_head(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def cleanup_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _empty_all_tables(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for table in reversed(ALL_TABLES.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        environment="development",  # type: ignore[arg-type]
+        static_dir=tmp_path / "no-pwa",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, cleanup_engine: Engine) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    application.state.runtime.engine.dispose()
+    _empty_all_tables(cleanup_engine)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_client(app: FastAPI) -> Iterator[ClientFactory]:
+    """More browsers against the same server (a victim and a stalker, say)."""
+    opened: list[TestClient] = []
+
+    def factory() -> TestClient:
+        test_client = TestClient(app)
+        test_client.__enter__()
+        opened.append(test_client)
+        return test_client
+
+    yield factory
+    for test_client in opened:
+        test_client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    from redis import Redis
+
+    url = os.environ.get("WAYMARK_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    try:
+        Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as error:
+        missing_service(f"Redis is not reachable at {url} ({type(error).__name__})")
+    return url
