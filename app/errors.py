@@ -69,13 +69,14 @@ class InvalidInput(DomainError):
     slug = "invalid-input"
     title = "Some of what was sent is not valid"
 
-    def __init__(self, detail: str, *, field: str | None = None):
+    def __init__(self, detail: str, *, field: str | None = None, where: str = "body"):
         super().__init__(detail)
         self.field = field
+        self.where = where  # "body" or "query", as in FastAPI's own validation errors
 
     @property
     def extra(self) -> dict[str, Any]:
-        loc = ["body", self.field] if self.field else ["body"]
+        loc = [self.where, self.field] if self.field else [self.where]
         return {"errors": [{"loc": loc, "msg": self.detail, "type": "value_error"}]}
 
 

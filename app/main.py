@@ -7,7 +7,16 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.api import account, auth, health
+from app.api import (
+    account,
+    audit,
+    auth,
+    health,
+    impact_notes,
+    incidents,
+    police_reports,
+    timeline,
+)
 from app.api.deps import Runtime
 from app.api.middleware import RequestLogMiddleware, SameOriginMiddleware, SecurityHeadersMiddleware
 from app.api.problems import install_problem_handlers
@@ -64,7 +73,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     install_problem_handlers(app)
 
-    for module in (health, auth, account):
+    for module in (
+        health,
+        auth,
+        account,
+        incidents,
+        impact_notes,
+        police_reports,
+        timeline,
+        audit,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
 
     if (settings.static_dir / "index.html").is_file():

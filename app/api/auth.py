@@ -16,7 +16,7 @@ from app.api.deps import (
 from app.errors import Conflict
 from app.models.auth_session import AuthSessionPublic
 from app.models.user import Credentials, PasswordChange, Registration, UserPublic
-from app.services import accounts, auth_sessions
+from app.services import accounts, audit, auth_sessions
 from app.services.logins import Attempt
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -89,6 +89,7 @@ def logout(
 ) -> Response:
     """End this session."""
     auth_sessions.revoke(db, user, current.id)
+    audit.record_own(db, user, "session.ended")
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, runtime.settings)
     return response
@@ -121,6 +122,7 @@ def revoke_session(
 ) -> Response:
     """Sign out one device."""
     auth_sessions.revoke(db, user, session_id)
+    audit.record_own(db, user, "session.ended" if session_id == current.id else "session.revoked")
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     if session_id == current.id:
         clear_session_cookie(response, runtime.settings)
@@ -132,7 +134,10 @@ def revoke_other_sessions(
     user: CurrentUser, current: CurrentAuthSession, db: SessionDep
 ) -> Revoked:
     """Sign out every device except this one."""
-    return Revoked(revoked=auth_sessions.revoke_all(db, user, except_id=current.id))
+    revoked = auth_sessions.revoke_all(db, user, except_id=current.id)
+    if revoked:
+        audit.record_own(db, user, "session.revoked")
+    return Revoked(revoked=revoked)
 
 
 @router.post("/password", response_model=Revoked)

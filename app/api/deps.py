@@ -11,10 +11,10 @@ from sqlmodel import Session
 from app.api.middleware import SAFE_METHODS
 from app.config import Settings
 from app.db import transaction
-from app.errors import NotAuthenticated
+from app.errors import Forbidden, NotAuthenticated
 from app.keys import Keys
 from app.models.auth_session import AuthSession
-from app.models.user import User
+from app.models.user import Role, User
 from app.services import auth_sessions
 from app.services.logins import LoginGuard
 from app.storage import BlobStore
@@ -72,6 +72,16 @@ def get_current_auth_session(signed_in: SignedInDep) -> AuthSession:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_current_victim(user: CurrentUser) -> User:
+    # A role check, not an object check: it says nothing about anyone's records.
+    if user.role != Role.victim:
+        raise Forbidden("Only the person keeping this log can do this.")
+    return user
+
+
+CurrentVictim = Annotated[User, Depends(get_current_victim)]
 CurrentAuthSession = Annotated[AuthSession, Depends(get_current_auth_session)]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import DomainError
@@ -38,10 +39,16 @@ def problem(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
-def _validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
+def _validation_errors(
+    error: RequestValidationError | ValidationError, prefix: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     # Never echo the input back: it may be a password or something the victim wrote.
     return [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        {
+            "loc": [*prefix, *e.get("loc", ())],
+            "msg": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
         for e in error.errors()
     ]
 
@@ -66,6 +73,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             title="Some of what was sent is not valid",
             detail="Check the fields listed in errors.",
             errors=_validation_errors(error),
+        )
+
+    @app.exception_handler(ValidationError)
+    async def _merged_validation(_request: Request, error: ValidationError) -> JSONResponse:
+        # A PATCH merged with the stored record no longer validates (e.g. a required field
+        # sent as null): the same 422 as any other invalid body.
+        return problem(
+            422,
+            slug="invalid-input",
+            title="Some of what was sent is not valid",
+            detail="Check the fields listed in errors.",
+            errors=_validation_errors(error, ("body",)),
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -2,6 +2,7 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
@@ -14,10 +15,18 @@ target_metadata = SQLModel.metadata
 
 
 def render_item(kind: str, item: Any, _context: AutogenContext) -> str | Literal[False]:
-    # Migrations should not depend on SQLModel internals; AutoString is a plain VARCHAR.
+    # Migrations describe storage, so they must not import app code that may later change:
+    # AutoString is a plain VARCHAR, and our TypeDecorators are rendered as what they store.
     if kind == "type" and isinstance(item, AutoString):
         return f"sa.String(length={item.length})" if item.length else "sa.String()"
+    if kind == "type" and isinstance(item, TypeDecorator):
+        return f"sa.{item.impl_instance!r}"
     return False
+
+
+def include_name(name: str | None, type_: str, _parent: Any) -> bool:
+    # The full-text index is written by hand per dialect (migration 0002), not from models.
+    return not (type_ == "table" and name is not None and name.startswith("search_documents"))
 
 
 def run_migrations() -> None:
@@ -31,6 +40,7 @@ def run_migrations() -> None:
             render_as_batch=True,  # SQLite alters tables by copying them
             compare_type=True,
             render_item=render_item,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -3,11 +3,28 @@ table on SQLModel.metadata (Alembic and the schema test rely on that)."""
 
 from sqlmodel import SQLModel
 
+from app.models.audit import AuditChain, AuditEvent
 from app.models.auth_session import AuthSession
+from app.models.impact_note import ImpactNote
+from app.models.incident import Incident
 from app.models.organisation import Organisation
+from app.models.police_report import PoliceReport, PoliceReportIncident
+from app.models.record import RecordRevision
 from app.models.user import User
 
 # Every table's metadata, for Alembic, the schema test and test clean-up.
 ALL_TABLES = SQLModel.metadata
 
-__all__ = ["ALL_TABLES", "AuthSession", "Organisation", "User"]
+__all__ = [
+    "ALL_TABLES",
+    "AuditChain",
+    "AuditEvent",
+    "AuthSession",
+    "ImpactNote",
+    "Incident",
+    "Organisation",
+    "PoliceReport",
+    "PoliceReportIncident",
+    "RecordRevision",
+    "User",
+]

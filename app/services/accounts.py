@@ -1,5 +1,6 @@
 """Accounts: registration, authentication, password changes and erasure."""
 
+import re
 import uuid
 
 from sqlmodel import Session, select
@@ -7,12 +8,16 @@ from sqlmodel import Session, select
 from app.errors import Conflict, Forbidden, LoginFailed
 from app.models.types import utcnow
 from app.models.user import Registration, Role, User
-from app.services import auth_sessions, passwords
+from app.services import audit, auth_sessions, passwords, search
+
+_WORD_BREAKS = re.compile(r"[\W_]+")
 
 
 def personal_words(email: str, display_name: str) -> tuple[str, ...]:
-    """Words someone who knows the person would try first."""
-    return (email.split("@", 1)[0], *display_name.split())
+    """Words someone who knows the person would try first: the email's local part and each
+    piece of it (robin.hartley: robin, hartley), and each word of the name."""
+    local_part = email.split("@", 1)[0]
+    return (local_part, *_WORD_BREAKS.split(local_part), *_WORD_BREAKS.split(display_name))
 
 
 def find_by_email(db: Session, email: str) -> User | None:
@@ -45,13 +50,15 @@ def create(
 
 def register(db: Session, registration: Registration) -> User:
     """Self-registration only ever makes victims; advocates come from the CLI."""
-    return create(
+    user = create(
         db,
         email=registration.email,
         password=registration.password,
         display_name=registration.display_name,
         role=Role.victim,
     )
+    audit.record_own(db, user, "account.created")
+    return user
 
 
 def authenticate(db: Session, email: str, password: str) -> User:
@@ -79,13 +86,16 @@ def change_password(
     user.password_changed_at = utcnow()
     db.add(user)
     db.flush()
+    audit.record_own(db, user, "account.password_changed")
     return auth_sessions.revoke_all(db, user, except_id=keep_session_id)
 
 
 def erase(db: Session, user: User, *, password: str) -> None:
-    """Erase the account and everything of theirs. Later domains add their records here."""
+    """Erase the account and everything of theirs: records, revisions, the audit chain (all by
+    foreign-key cascade) and the search index (which has no foreign key on SQLite)."""
     if not passwords.verify_password(user.password_hash, password):
         raise Forbidden("The password is not right.")
+    search.remove_owner(db, user.id)
     auth_sessions.revoke_all(db, user)
     db.delete(user)
     db.flush()

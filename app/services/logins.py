@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from app.errors import Forbidden, LoginFailed, TooManyRequests
 from app.models.user import User
-from app.services import accounts, auth_sessions
+from app.services import accounts, audit, auth_sessions
 from app.throttle import Policy, Throttle
 
 IP_POLICY = Policy(free_failures=30)
@@ -97,6 +97,7 @@ class LoginGuard:
             raise
         self._throttle.clear(keys[1][0])
         token = auth_sessions.start(db, user, attempt.user_agent, lifetimes)
+        audit.record_own(db, user, "session.created")
         return SignedIn(user, token, self.issue_device_cookie(attempt.email))
 
     def guard_registration(self, client_ip: str) -> None:

@@ -1,0 +1,64 @@
+"""The timeline: everything in one list, in time order."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from app.api.deps import CurrentVictim, SessionDep
+from app.api.pages import CursorParam, IncludeWithdrawn, Limit, Order, comma_separated
+from app.errors import InvalidInput
+from app.models.codes import Behaviour
+from app.services import timeline
+
+router = APIRouter(prefix="/timeline", tags=["timeline"])
+
+Kind = timeline.TimelineKind
+
+
+def timeline_filters(
+    start: AwareDatetime | None,
+    end: AwareDatetime | None,
+    kinds: str | None,
+    behaviours: str | None,
+    crime_reference: str | None,
+    q: str | None,
+    include_withdrawn: bool,
+) -> timeline.Filters:
+    if start and end and end <= start:
+        raise InvalidInput("'to' must be after 'from'.", field="to", where="query")
+    return timeline.Filters(
+        start=start,
+        end=end,
+        kinds=frozenset(comma_separated(kinds, Kind, "kinds")) or None,
+        behaviours=tuple(comma_separated(behaviours, Behaviour, "behaviours")),
+        crime_reference=(crime_reference or "").strip() or None,
+        query=(q or "").strip() or None,
+        include_withdrawn=include_withdrawn,
+    )
+
+
+@router.get("", response_model=timeline.TimelinePage)
+def read_timeline(
+    victim: CurrentVictim,
+    db: SessionDep,
+    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    kinds: Annotated[
+        str | None, Query(max_length=200, description="e.g. incident,police_report")
+    ] = None,
+    behaviours: Annotated[
+        str | None, Query(max_length=400, description="e.g. threats,turning_up")
+    ] = None,
+    crime_reference: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Words to search for.")] = None,
+    order: Order = Order.asc,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    include_withdrawn: IncludeWithdrawn = False,
+) -> timeline.TimelinePage:
+    """Everything you have logged, merged in time order, with filters and search."""
+    filters = timeline_filters(start, end, kinds, behaviours, crime_reference, q, include_withdrawn)
+    return timeline.page(
+        db, victim.id, filters, limit=limit, cursor=cursor, descending=order is Order.desc
+    )

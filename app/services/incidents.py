@@ -1,0 +1,108 @@
+"""Incidents: what the stalker did, in the victim's words."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from app.models.codes import Behaviour, Channel
+from app.models.fields import at_offset, offset_minutes
+from app.models.incident import Incident, IncidentCreate, IncidentFields, IncidentPublic
+from app.models.police_report import PoliceReport, PoliceReportIncident
+from app.models.user import User
+from app.services import records
+
+
+def read(_db: Session, incident: Incident) -> IncidentFields:
+    return IncidentFields.model_construct(
+        occurred_at=at_offset(incident.occurred_at, incident.occurred_at_offset),
+        occurred_until=(
+            at_offset(incident.occurred_until, incident.occurred_until_offset or 0)
+            if incident.occurred_until
+            else None
+        ),
+        time_is_approximate=incident.time_is_approximate,
+        location=incident.location,
+        behaviours=[Behaviour(b) for b in incident.behaviours],
+        channel=Channel(incident.channel) if incident.channel else None,
+        description=incident.description,
+        witnesses=incident.witnesses,
+        feelings=incident.feelings,
+    )
+
+
+def write(incident: Incident, fields: IncidentFields) -> None:
+    incident.occurred_at = fields.occurred_at
+    incident.occurred_at_offset = offset_minutes(fields.occurred_at)
+    incident.occurred_until = fields.occurred_until
+    incident.occurred_until_offset = (
+        offset_minutes(fields.occurred_until) if fields.occurred_until else None
+    )
+    incident.time_is_approximate = fields.time_is_approximate
+    incident.location = fields.location
+    incident.behaviours = [str(b) for b in fields.behaviours]
+    incident.channel = fields.channel
+    incident.description = fields.description
+    incident.witnesses = fields.witnesses
+    incident.feelings = fields.feelings
+
+
+def search_text(fields: IncidentFields) -> str:
+    return "\n".join(
+        part
+        for part in (fields.description, fields.location, fields.witnesses, fields.feelings)
+        if part
+    )
+
+
+KIND = records.RecordKind(
+    name="incident",
+    model=Incident,
+    fields=IncidentFields,
+    read=read,
+    write=write,
+    search_text=search_text,
+)
+
+
+def create(db: Session, owner: User, body: IncidentCreate) -> tuple[Incident, bool]:
+    fields = IncidentFields.model_validate(body.model_dump(exclude={"id"}))
+    return records.create(db, KIND, owner, fields, body.id)
+
+
+def crime_references(db: Session, incident_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """The crime references of the live police reports covering each incident, in one query."""
+    if not incident_ids:
+        return {}
+    rows = db.exec(
+        select(PoliceReportIncident.incident_id, PoliceReport.crime_reference)
+        .join(PoliceReport, col(PoliceReport.id) == col(PoliceReportIncident.police_report_id))
+        .where(
+            col(PoliceReportIncident.incident_id).in_(incident_ids),
+            col(PoliceReport.withdrawn_at).is_(None),
+            col(PoliceReport.crime_reference).is_not(None),
+        )
+        .order_by(col(PoliceReport.reported_at))
+    ).all()
+    found: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for incident_id, reference in rows:
+        if reference and reference not in found[incident_id]:
+            found[incident_id].append(reference)
+    return found
+
+
+def to_public(db: Session, incidents: Sequence[Incident]) -> list[IncidentPublic]:
+    references = crime_references(db, [i.id for i in incidents])
+    return [
+        IncidentPublic.model_validate(
+            {
+                **read(db, incident).model_dump(),
+                **records.server_fields(incident),
+                "crime_references": references.get(incident.id, []),
+                # Evidence arrives with the evidence feature; until then there is none to link.
+                "evidence_ids": [],
+            }
+        )
+        for incident in incidents
+    ]
