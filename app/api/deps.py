@@ -57,6 +57,15 @@ def get_signed_in(request: Request, db: SessionDep, runtime: RuntimeDep) -> auth
     resolved = auth_sessions.resolve(db, token, runtime.lifetimes) if token else None
     if resolved is None:
         raise NotAuthenticated()
+    if auth_sessions.touch_due(resolved.auth_session):
+        if request.method in SAFE_METHODS:
+            # A read must not become a write: on SQLite a read transaction that later writes
+            # can fail outright when another writer got in first. The touch is bookkeeping,
+            # so it commits on its own.
+            with transaction(runtime.engine, writes=True) as own:
+                auth_sessions.touch(own, resolved.auth_session)
+        else:
+            auth_sessions.touch(db, resolved.auth_session)
     return resolved
 
 

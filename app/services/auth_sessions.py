@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, select, update
 from ua_parser import parse as parse_user_agent
 
 from app.errors import NotFound
@@ -77,11 +77,20 @@ def resolve(db: Session, token: str, lifetimes: Lifetimes) -> Resolved | None:
     now = utcnow()
     if _expired(auth_session, lifetimes, now) or not user.active:
         return None
-    if now - auth_session.last_used_at >= TOUCH_INTERVAL:
-        auth_session.last_used_at = now
-        db.add(auth_session)
-        db.flush()
     return Resolved(auth_session, user)
+
+
+def touch_due(auth_session: AuthSession) -> bool:
+    return utcnow() - auth_session.last_used_at >= TOUCH_INTERVAL
+
+
+def touch(db: Session, auth_session: AuthSession) -> None:
+    """Record that the session is in use (it keeps the idle timeout from firing)."""
+    db.exec(
+        update(AuthSession)
+        .where(col(AuthSession.id) == auth_session.id)
+        .values(last_used_at=utcnow())
+    )
 
 
 def _expired(auth_session: AuthSession, lifetimes: Lifetimes, now: datetime) -> bool:
