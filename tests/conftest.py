@@ -16,16 +16,20 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
 from app.config import Settings
 from app.db import make_engine, normalise_database_url
 from app.main import create_app
 from app.migrations.runner import upgrade_to_head
 from app.models import ALL_TABLES
+from tests.seaweed import s3_endpoint, s3_url
+from tests.support import missing_service
 
 ClientFactory = Callable[[], TestClient]
+__all__ = ["s3_endpoint", "s3_url"]  # fixtures from tests/seaweed.py
+AppFactory = Callable[[Settings], FastAPI]
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -33,13 +37,6 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.addoption("--pg-url", default=os.environ.get("WAYMARK_TEST_PG_URL", DEFAULT_PG_URL))
-
-
-def missing_service(reason: str) -> None:
-    """Skip on a developer's machine; fail in CI, where every real part must be there."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true, so this fails instead of skipping)", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -139,3 +136,33 @@ def redis_url() -> str:
     except Exception as error:
         missing_service(f"Redis is not reachable at {url} ({type(error).__name__})")
     return url
+
+
+@pytest.fixture
+def db_engine(cleanup_engine: Engine) -> Engine:
+    """The test database, for checking what the API stored (or did not)."""
+    return cleanup_engine
+
+
+@pytest.fixture
+def db(cleanup_engine: Engine) -> Iterator[Session]:
+    """A session on the test database for service tests; every table is emptied afterwards."""
+    with Session(cleanup_engine, expire_on_commit=False) as session:
+        yield session
+    _empty_all_tables(cleanup_engine)
+
+
+@pytest.fixture
+def make_app(cleanup_engine: Engine) -> Iterator[AppFactory]:
+    """Apps with settings of the test's own (production, Redis…) over the test database."""
+    built: list[FastAPI] = []
+
+    def factory(custom: Settings) -> FastAPI:
+        application = create_app(custom)
+        built.append(application)
+        return application
+
+    yield factory
+    for application in built:
+        application.state.runtime.engine.dispose()
+    _empty_all_tables(cleanup_engine)

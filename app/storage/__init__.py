@@ -1,11 +1,29 @@
-"""Blob stores (local folder, S3-compatible) behind one protocol."""
+"""Blob stores behind one protocol: a local folder (default) or S3-compatible object storage.
 
-import os
+Stores hold ciphertext only (app/storage/crypto.py) under keys made of random ids, so nothing
+about a file (its name, type or owner) can be read from the store.
+"""
+
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
 from app.config import ConfigurationError
+
+# An id in hex, optionally with a derivative's suffix ("….thumb"). Nothing else is a key.
+KEY_PATTERN = re.compile(r"^[0-9a-f]{32}(\.[a-z]{1,16})?$")
+
+
+class BlobNotFound(Exception):
+    pass
+
+
+def check_key(key: str) -> str:
+    if not KEY_PATTERN.match(key):
+        raise ValueError("blob keys are ids")
+    return key
 
 
 class BlobStore(Protocol):
@@ -13,23 +31,31 @@ class BlobStore(Protocol):
         """True when the store can be written to now (for /health)."""
         ...
 
+    def write(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Store the chunks under `key`, all or nothing, durably. Returns the bytes written."""
+        ...
 
-class LocalBlobStore:
-    """Blobs in a folder on this machine: the single-machine default."""
+    def read_at(self, key: str, offset: int, length: int) -> bytes:
+        """Up to `length` bytes from `offset` (fewer only at the end of the blob)."""
+        ...
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    def size(self, key: str) -> int: ...
 
-    def check(self) -> bool:
-        return self.root.is_dir() and os.access(self.root, os.W_OK | os.X_OK)
+    def delete(self, key: str) -> None:
+        """Remove the blob; a missing blob is not an error."""
+        ...
 
 
 def open_blob_store(url: str) -> BlobStore:
     parsed = urlparse(url)
     if parsed.scheme == "file":
+        from app.storage.local import LocalBlobStore
+
         return LocalBlobStore(Path(unquote(parsed.path)))
+    if parsed.scheme == "s3":
+        from app.storage.s3 import S3BlobStore
+
+        return S3BlobStore.from_url(url)
     raise ConfigurationError(
-        f"WAYMARK_STORAGE_URL scheme {parsed.scheme!r} is not supported by this version "
-        "(use a file:// folder)"
+        f"WAYMARK_STORAGE_URL must be file:///… or s3://bucket?endpoint=…, not {parsed.scheme!r}"
     )

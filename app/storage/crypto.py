@@ -1,0 +1,187 @@
+"""Encryption at rest (DESIGN §5).
+
+Every victim has a random 256-bit data key, kept only wrapped by the operator's master key.
+Each blob is encrypted under its own key, derived from the data key and a random salt in the
+blob's header, in fixed-size segments with AES-256-GCM, following the STREAM construction
+(Hoang, Reyhanitabar, Rogaway, Vizár 2015): the nonce is the segment's number and a flag that
+is set only on the last segment, and the header is bound into every segment. So segments
+cannot be reordered, dropped, cut short or swapped between blobs without decryption failing,
+and a range read decrypts only the segments it needs.
+
+Blob layout:  MAGIC (4) | salt (32) | segment 0 | segment 1 | … | last segment
+Each segment is SEGMENT_SIZE bytes of plaintext (the last may be shorter, even empty) plus a
+16-byte tag.
+"""
+
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+MAGIC = b"WMB1"
+SALT_SIZE = 32
+HEADER_SIZE = len(MAGIC) + SALT_SIZE
+SEGMENT_SIZE = 64 * 1024
+TAG_SIZE = 16
+CIPHER_SEGMENT_SIZE = SEGMENT_SIZE + TAG_SIZE
+KEY_SIZE = 32
+_WRAP_NONCE_SIZE = 12
+
+
+class DecryptionError(Exception):
+    """The ciphertext was altered, cut short, reordered, or the key is wrong."""
+
+
+def new_data_key() -> bytes:
+    return secrets.token_bytes(KEY_SIZE)
+
+
+def wrap_key(master_key: bytes, data_key: bytes, context: bytes) -> bytes:
+    """Encrypt a data key under the master key; `context` (the victim's id) is bound in."""
+    nonce = secrets.token_bytes(_WRAP_NONCE_SIZE)
+    return nonce + AESGCM(master_key).encrypt(nonce, data_key, b"waymark data key v1|" + context)
+
+
+def unwrap_key(master_key: bytes, wrapped: bytes, context: bytes) -> bytes:
+    nonce, sealed = wrapped[:_WRAP_NONCE_SIZE], wrapped[_WRAP_NONCE_SIZE:]
+    try:
+        return AESGCM(master_key).decrypt(nonce, sealed, b"waymark data key v1|" + context)
+    except InvalidTag as error:
+        raise DecryptionError("the data key does not open with this master key") from error
+
+
+def _nonce(index: int, last: bool) -> bytes:
+    return index.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
+
+
+def _blob_cipher(data_key: bytes, header: bytes) -> AESGCM:
+    if len(header) != HEADER_SIZE or not header.startswith(MAGIC):
+        raise DecryptionError("not a Waymark blob")
+    blob_key = HKDF(
+        algorithm=hashes.SHA256(),
+        length=KEY_SIZE,
+        salt=header[len(MAGIC) :],
+        info=b"waymark blob v1",
+    ).derive(data_key)
+    return AESGCM(blob_key)
+
+
+def segment_count(size: int) -> int:
+    """Segments in a blob of `size` plaintext bytes (an empty blob has one, empty, segment)."""
+    return max(1, -(-size // SEGMENT_SIZE))
+
+
+def ciphertext_size(size: int) -> int:
+    return HEADER_SIZE + size + segment_count(size) * TAG_SIZE
+
+
+@dataclass
+class SegmentWriter:
+    """Encrypts one blob segment by segment. Knowing the total size up front means the last
+    segment is known the moment it is reached, so nothing has to be held back."""
+
+    data_key: bytes
+    size: int
+    header: bytes = b""
+
+    def __post_init__(self) -> None:
+        if not self.header:
+            self.header = MAGIC + secrets.token_bytes(SALT_SIZE)
+        self._cipher = _blob_cipher(self.data_key, self.header)
+        self._last = segment_count(self.size) - 1
+
+    def seal(self, index: int, plaintext: bytes) -> bytes:
+        last = index == self._last
+        expected = self.size - index * SEGMENT_SIZE if last else SEGMENT_SIZE
+        if index > self._last or len(plaintext) != expected:
+            raise ValueError("segment does not fit the blob's size")
+        return self._cipher.encrypt(_nonce(index, last), plaintext, self.header)
+
+
+class StreamEncryptor:
+    """Encrypt a stream whose length is not known in advance (a multipart upload).
+
+    The newest full segment is held back until more bytes arrive, because only then is it
+    known not to be the last one.
+    """
+
+    def __init__(self, data_key: bytes) -> None:
+        self.header = MAGIC + secrets.token_bytes(SALT_SIZE)
+        self._cipher = _blob_cipher(data_key, self.header)
+        self._buffer = bytearray()
+        self._index = 0
+        self.size = 0
+
+    def start(self) -> bytes:
+        return self.header
+
+    def update(self, data: bytes) -> bytes:
+        self._buffer += data
+        self.size += len(data)
+        out = bytearray()
+        # Keep at least one byte beyond the segments we emit: those segments are then not last.
+        while len(self._buffer) > SEGMENT_SIZE:
+            chunk = bytes(self._buffer[:SEGMENT_SIZE])
+            del self._buffer[:SEGMENT_SIZE]
+            out += self._cipher.encrypt(_nonce(self._index, False), chunk, self.header)
+            self._index += 1
+        return bytes(out)
+
+    def finish(self) -> bytes:
+        last = self._cipher.encrypt(_nonce(self._index, True), bytes(self._buffer), self.header)
+        self._buffer.clear()
+        return last
+
+
+def encrypt_all(data_key: bytes, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    encryptor = StreamEncryptor(data_key)
+    yield encryptor.start()
+    for chunk in chunks:
+        if out := encryptor.update(chunk):
+            yield out
+    yield encryptor.finish()
+
+
+ReadAt = Callable[[int, int], bytes]  # (offset, length) -> exactly those ciphertext bytes
+
+
+def decrypt_range(
+    data_key: bytes, read_at: ReadAt, size: int, start: int = 0, end: int | None = None
+) -> Iterator[bytes]:
+    """Plaintext bytes [start, end) of a blob of `size` bytes, decrypting only the segments
+    that hold them. Raises DecryptionError on any tampering."""
+    end = size if end is None else min(end, size)
+    if start < 0 or start > end:
+        raise ValueError("bad range")
+    header = read_at(0, HEADER_SIZE)
+    cipher = _blob_cipher(data_key, header)
+    last = segment_count(size) - 1
+    first_segment = start // SEGMENT_SIZE
+    if size == 0:
+        _open(cipher, header, read_at, 0, True, 0)
+        return
+    final_segment = (end - 1) // SEGMENT_SIZE if end > start else first_segment
+    for index in range(first_segment, final_segment + 1):
+        is_last = index == last
+        plain_length = size - index * SEGMENT_SIZE if is_last else SEGMENT_SIZE
+        plaintext = _open(cipher, header, read_at, index, is_last, plain_length)
+        segment_start = index * SEGMENT_SIZE
+        piece = plaintext[max(start - segment_start, 0) : end - segment_start]
+        if piece:
+            yield piece
+
+
+def _open(
+    cipher: AESGCM, header: bytes, read_at: ReadAt, index: int, last: bool, plain_length: int
+) -> bytes:
+    sealed = read_at(HEADER_SIZE + index * CIPHER_SEGMENT_SIZE, plain_length + TAG_SIZE)
+    if len(sealed) != plain_length + TAG_SIZE:
+        raise DecryptionError("the blob is shorter than it should be")
+    try:
+        return cipher.decrypt(_nonce(index, last), sealed, header)
+    except InvalidTag as error:
+        raise DecryptionError(f"segment {index} does not decrypt") from error

@@ -1,0 +1,144 @@
+"""Blobs in S3-compatible object storage (AWS S3, MinIO, Cloudflare R2, SeaweedFS).
+
+WAYMARK_STORAGE_URL=s3://BUCKET?endpoint=https://…&region=…&prefix=…  Credentials come from the
+usual AWS settings (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the instance's role), or from
+the URL's user part (s3://KEY:SECRET@BUCKET?…) where a secret store fills in the URL.
+"""
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from app.storage import BlobNotFound, check_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+# S3's smallest multipart part is 5 MiB; 8 MiB parts keep memory small and requests few.
+PART_SIZE = 8 * 1024 * 1024
+
+
+class S3BlobStore:
+    def __init__(self, client: "S3Client", bucket: str, prefix: str = "") -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+
+    @classmethod
+    def from_url(cls, url: str) -> "S3BlobStore":
+        parsed = urlparse(url)
+        query = {name: values[-1] for name, values in parse_qs(parsed.query).items()}
+        options: dict[str, Any] = {}
+        if parsed.username:
+            options["aws_access_key_id"] = unquote(parsed.username)
+            options["aws_secret_access_key"] = unquote(parsed.password or "")
+        client = boto3.client(
+            "s3",
+            endpoint_url=query.get("endpoint"),
+            region_name=query.get("region", "us-east-1"),
+            config=Config(
+                retries={"max_attempts": 5, "mode": "standard"},
+                # Path-style addressing works everywhere (MinIO, SeaweedFS need it).
+                s3={
+                    "addressing_style": "virtual"
+                    if query.get("addressing") == "virtual"
+                    else "path"
+                },
+            ),
+            **options,
+        )
+        return cls(client, parsed.hostname or "", query.get("prefix", ""))
+
+    def _key(self, key: str) -> str:
+        return self.prefix + check_key(key)
+
+    def check(self) -> bool:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError):
+            return False
+        return True
+
+    def write(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Small blobs in one PUT; larger ones as a multipart upload, aborted on any failure,
+        so a half-written object never becomes visible."""
+        buffer = bytearray()
+        upload_id: str | None = None
+        parts: list[dict[str, Any]] = []
+        written = 0
+        try:
+            for chunk in chunks:
+                buffer += chunk
+                written += len(chunk)
+                while len(buffer) >= PART_SIZE:
+                    if upload_id is None:
+                        upload_id = self.client.create_multipart_upload(
+                            Bucket=self.bucket, Key=self._key(key)
+                        )["UploadId"]
+                    part = bytes(buffer[:PART_SIZE])
+                    del buffer[:PART_SIZE]
+                    etag = self.client.upload_part(
+                        Bucket=self.bucket,
+                        Key=self._key(key),
+                        UploadId=upload_id,
+                        PartNumber=len(parts) + 1,
+                        Body=part,
+                    )["ETag"]
+                    parts.append({"PartNumber": len(parts) + 1, "ETag": etag})
+            if upload_id is None:
+                self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=bytes(buffer))
+                return written
+            if buffer:
+                etag = self.client.upload_part(
+                    Bucket=self.bucket,
+                    Key=self._key(key),
+                    UploadId=upload_id,
+                    PartNumber=len(parts) + 1,
+                    Body=bytes(buffer),
+                )["ETag"]
+                parts.append({"PartNumber": len(parts) + 1, "ETag": etag})
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self._key(key),
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+            )
+        except BaseException:
+            if upload_id is not None:
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
+                )
+            raise
+        return written
+
+    def read_at(self, key: str, offset: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Range=f"bytes={offset}-{offset + length - 1}",
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code in ("NoSuchKey", "404"):
+                raise BlobNotFound(key) from error
+            if code == "InvalidRange":
+                return b""
+            raise
+        body: bytes = response["Body"].read()
+        return body
+
+    def size(self, key: str) -> int:
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"]
+        except ClientError as error:
+            raise BlobNotFound(key) from error
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
