@@ -26,14 +26,26 @@ def check_key(key: str) -> str:
     return key
 
 
+class BlobWriter(Protocol):
+    """A blob being written: nothing is visible under its key until commit()."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def commit(self) -> None:
+        """Make the blob durable and visible, all at once."""
+        ...
+
+    def abort(self) -> None:
+        """Throw away what was written; safe to call more than once."""
+        ...
+
+
 class BlobStore(Protocol):
     def check(self) -> bool:
         """True when the store can be written to now (for /health)."""
         ...
 
-    def write(self, key: str, chunks: Iterable[bytes]) -> int:
-        """Store the chunks under `key`, all or nothing, durably. Returns the bytes written."""
-        ...
+    def open_writer(self, key: str) -> BlobWriter: ...
 
     def read_at(self, key: str, offset: int, length: int) -> bytes:
         """Up to `length` bytes from `offset` (fewer only at the end of the blob)."""
@@ -44,6 +56,21 @@ class BlobStore(Protocol):
     def delete(self, key: str) -> None:
         """Remove the blob; a missing blob is not an error."""
         ...
+
+
+def write_blob(store: BlobStore, key: str, chunks: Iterable[bytes]) -> int:
+    """Store the chunks under `key`, all or nothing, durably. Returns the bytes written."""
+    writer = store.open_writer(key)
+    written = 0
+    try:
+        for chunk in chunks:
+            writer.write(chunk)
+            written += len(chunk)
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return written
 
 
 def open_blob_store(url: str) -> BlobStore:

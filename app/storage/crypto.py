@@ -164,7 +164,9 @@ def decrypt_range(
     if size == 0:
         _open(cipher, header, read_at, 0, True, 0)
         return
-    final_segment = (end - 1) // SEGMENT_SIZE if end > start else first_segment
+    if start == end:
+        return
+    final_segment = (end - 1) // SEGMENT_SIZE
     for index in range(first_segment, final_segment + 1):
         is_last = index == last
         plain_length = size - index * SEGMENT_SIZE if is_last else SEGMENT_SIZE

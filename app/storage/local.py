@@ -1,24 +1,51 @@
 """Blobs in a folder on this machine: the single-machine default.
 
-Writes go to a temporary file in the same file system, are fsynced, renamed into place and the
-folder fsynced, so a blob is either wholly there or not there at all, even after a power cut.
+A blob is written to a temporary file in the same file system, fsynced, renamed into place and
+the folder fsynced, so it is either wholly there or not there at all, even after a power cut.
 """
 
 import contextlib
 import os
 import secrets
-from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from app.storage import BlobNotFound, check_key
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class LocalBlobWriter:
+    def __init__(self, temporary: Path, target: Path) -> None:
+        self._temporary = temporary
+        self._target = target
+        self._handle: BinaryIO | None = temporary.open("xb")
+
+    def write(self, data: bytes) -> None:
+        assert self._handle is not None, "writer already closed"
+        self._handle.write(data)
+
+    def commit(self) -> None:
+        assert self._handle is not None, "writer already closed"
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        self._handle = None
+        self._target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._temporary.replace(self._target)
+        fsync_dir(self._target.parent)
+
+    def abort(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self._temporary.unlink(missing_ok=True)
 
 
 class LocalBlobStore:
@@ -29,7 +56,7 @@ class LocalBlobStore:
         for folder in (root, self.objects, self.staging):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-    def _path(self, key: str) -> Path:
+    def path(self, key: str) -> Path:
         check_key(key)
         # Two levels of fan-out keep folders small at millions of blobs.
         return self.objects / key[:2] / key[2:4] / key
@@ -37,28 +64,13 @@ class LocalBlobStore:
     def check(self) -> bool:
         return self.root.is_dir() and os.access(self.objects, os.W_OK | os.X_OK)
 
-    def write(self, key: str, chunks: Iterable[bytes]) -> int:
-        target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temporary = self.staging / f"{key}.{secrets.token_hex(8)}.partial"
-        written = 0
-        try:
-            with temporary.open("xb") as handle:
-                for chunk in chunks:
-                    handle.write(chunk)
-                    written += len(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
-            temporary.replace(target)
-            _fsync_dir(target.parent)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-        return written
+    def open_writer(self, key: str) -> LocalBlobWriter:
+        target = self.path(key)
+        return LocalBlobWriter(self.staging / f"{key}.{secrets.token_hex(8)}.partial", target)
 
     def read_at(self, key: str, offset: int, length: int) -> bytes:
         try:
-            with self._path(key).open("rb") as handle:
+            with self.path(key).open("rb") as handle:
                 handle.seek(offset)
                 return handle.read(length)
         except FileNotFoundError as error:
@@ -66,12 +78,12 @@ class LocalBlobStore:
 
     def size(self, key: str) -> int:
         try:
-            return self._path(key).stat().st_size
+            return self.path(key).stat().st_size
         except FileNotFoundError as error:
             raise BlobNotFound(key) from error
 
     def delete(self, key: str) -> None:
-        path = self._path(key)
+        path = self.path(key)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)

@@ -5,7 +5,6 @@ usual AWS settings (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the instance's
 the URL's user part (s3://KEY:SECRET@BUCKET?…) where a secret store fills in the URL.
 """
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -63,57 +62,8 @@ class S3BlobStore:
             return False
         return True
 
-    def write(self, key: str, chunks: Iterable[bytes]) -> int:
-        """Small blobs in one PUT; larger ones as a multipart upload, aborted on any failure,
-        so a half-written object never becomes visible."""
-        buffer = bytearray()
-        upload_id: str | None = None
-        parts: list[dict[str, Any]] = []
-        written = 0
-        try:
-            for chunk in chunks:
-                buffer += chunk
-                written += len(chunk)
-                while len(buffer) >= PART_SIZE:
-                    if upload_id is None:
-                        upload_id = self.client.create_multipart_upload(
-                            Bucket=self.bucket, Key=self._key(key)
-                        )["UploadId"]
-                    part = bytes(buffer[:PART_SIZE])
-                    del buffer[:PART_SIZE]
-                    etag = self.client.upload_part(
-                        Bucket=self.bucket,
-                        Key=self._key(key),
-                        UploadId=upload_id,
-                        PartNumber=len(parts) + 1,
-                        Body=part,
-                    )["ETag"]
-                    parts.append({"PartNumber": len(parts) + 1, "ETag": etag})
-            if upload_id is None:
-                self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=bytes(buffer))
-                return written
-            if buffer:
-                etag = self.client.upload_part(
-                    Bucket=self.bucket,
-                    Key=self._key(key),
-                    UploadId=upload_id,
-                    PartNumber=len(parts) + 1,
-                    Body=bytes(buffer),
-                )["ETag"]
-                parts.append({"PartNumber": len(parts) + 1, "ETag": etag})
-            self.client.complete_multipart_upload(
-                Bucket=self.bucket,
-                Key=self._key(key),
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
-            )
-        except BaseException:
-            if upload_id is not None:
-                self.client.abort_multipart_upload(
-                    Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
-                )
-            raise
-        return written
+    def open_writer(self, key: str) -> "S3BlobWriter":
+        return S3BlobWriter(self.client, self.bucket, self._key(key))
 
     def read_at(self, key: str, offset: int, length: int) -> bytes:
         if length <= 0:
@@ -142,3 +92,56 @@ class S3BlobStore:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+
+class S3BlobWriter:
+    """Small blobs in one PUT; larger ones as a multipart upload that is aborted on failure,
+    so a half-written object never becomes visible. Memory stays within about one part."""
+
+    def __init__(self, client: "S3Client", bucket: str, key: str) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.key = key
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+
+    def _send_part(self, body: bytes) -> None:
+        if self._upload_id is None:
+            self._upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key)[
+                "UploadId"
+            ]
+        number = len(self._parts) + 1
+        etag = self.client.upload_part(
+            Bucket=self.bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=body
+        )["ETag"]
+        self._parts.append({"PartNumber": number, "ETag": etag})
+
+    def write(self, data: bytes) -> None:
+        self._buffer += data
+        while len(self._buffer) >= PART_SIZE:
+            part = bytes(self._buffer[:PART_SIZE])
+            del self._buffer[:PART_SIZE]
+            self._send_part(part)
+
+    def commit(self) -> None:
+        if self._upload_id is None:
+            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer))
+            self._buffer.clear()
+            return
+        if self._buffer:
+            self._send_part(bytes(self._buffer))
+            self._buffer.clear()
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self._upload_id,
+            MultipartUpload={"Parts": self._parts},  # type: ignore[typeddict-item]
+        )
+        self._upload_id = None
+
+    def abort(self) -> None:
+        self._buffer.clear()
+        if self._upload_id is not None:
+            upload_id, self._upload_id = self._upload_id, None
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id)
