@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # Base64 of 32 random bytes each. Generated into data_dir/keys in development;
     # production refuses to start without them.
     master_key: SecretStr | None = None
+    # Earlier master keys, comma-separated, kept only while `waymark keys rotate` moves every
+    # data key onto the current one (docs/keys.md).
+    previous_master_keys: SecretStr | None = None
     secret_key: SecretStr | None = None
     # Ed25519 private key, PEM (PKCS#8).
     signing_key: SecretStr | None = None

@@ -1,6 +1,6 @@
 """The database engine, and one transaction per request."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -58,12 +58,22 @@ def _configure_sqlite(engine: Engine) -> None:
 
 @contextmanager
 def transaction(engine: Engine, *, writes: bool) -> Iterator[Session]:
-    """One unit of work: commit if the block finishes, roll back if it raises."""
+    """One unit of work: commit if the block finishes, roll back if it raises. Work that must
+    only happen once the commit has succeeded (deleting blobs) is queued with after_commit."""
     with Session(engine, expire_on_commit=False) as session:
         if writes and engine.dialect.name == "sqlite":
             session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         yield session
         session.commit()
+        for action in session.info.pop(_AFTER_COMMIT, []):
+            action()
+
+
+_AFTER_COMMIT = "waymark_after_commit"
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
 
 
 def ping(engine: Engine) -> bool:

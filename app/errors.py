@@ -80,6 +80,12 @@ class InvalidInput(DomainError):
         return {"errors": [{"loc": loc, "msg": self.detail, "type": "value_error"}]}
 
 
+class ChecksumMismatch(DomainError):
+    status = 422
+    slug = "checksum-mismatch"
+    title = "The file did not arrive intact"
+
+
 class TooManyRequests(DomainError):
     status = 429
     slug = "too-many-requests"

@@ -25,6 +25,8 @@ KEY_BYTES = 32
 class Keys:
     # Wraps each victim's data key (the storage layer uses it).
     master_key: bytes
+    # Still able to unwrap keys that have not been rotated yet.
+    previous_master_keys: tuple[bytes, ...]
     # Signs values the server hands out and must recognise later (device cookies).
     secret_key: bytes
     # Signs evidence pack manifests.
@@ -33,6 +35,10 @@ class Keys:
 
 def load_keys(settings: Settings) -> Keys:
     master = _symmetric(settings, "master_key")
+    previous = tuple(
+        _decode_key(part, "WAYMARK_PREVIOUS_MASTER_KEYS")
+        for part in _previous_master_keys(settings)
+    )
     secret = _symmetric(settings, "secret_key")
     signing_pem = (
         settings.signing_key.get_secret_value().encode()
@@ -45,7 +51,19 @@ def load_keys(settings: Settings) -> Keys:
         raise ConfigurationError("WAYMARK_SIGNING_KEY is not a PEM private key") from error
     if not isinstance(signing, Ed25519PrivateKey):
         raise ConfigurationError("WAYMARK_SIGNING_KEY must be an Ed25519 key")
-    return Keys(master_key=master, secret_key=secret, signing_key=signing)
+    return Keys(
+        master_key=master, previous_master_keys=previous, secret_key=secret, signing_key=signing
+    )
+
+
+def _previous_master_keys(settings: Settings) -> list[str]:
+    if settings.previous_master_keys is not None:
+        text = settings.previous_master_keys.get_secret_value()
+    elif (settings.keys_dir / "master.previous").exists():
+        text = (settings.keys_dir / "master.previous").read_text()
+    else:
+        return []
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
 
 def _symmetric(settings: Settings, name: str) -> bytes:
@@ -57,12 +75,16 @@ def _symmetric(settings: Settings, name: str) -> bytes:
         )
     else:
         encoded = configured.get_secret_value().encode()
+    return _decode_key(encoded.decode(), f"WAYMARK_{name.upper()}")
+
+
+def _decode_key(encoded: str, setting: str) -> bytes:
     try:
         key = base64.b64decode(encoded.strip(), validate=True)
     except binascii.Error as error:
-        raise ConfigurationError(f"WAYMARK_{name.upper()} is not base64") from error
+        raise ConfigurationError(f"{setting} is not base64") from error
     if len(key) != KEY_BYTES:
-        raise ConfigurationError(f"WAYMARK_{name.upper()} must be {KEY_BYTES} bytes")
+        raise ConfigurationError(f"{setting} must be {KEY_BYTES} bytes")
     return key
 
 

@@ -11,6 +11,7 @@ from app.api import (
     account,
     audit,
     auth,
+    evidence,
     health,
     impact_notes,
     incidents,
@@ -25,6 +26,7 @@ from app.db import make_engine
 from app.keys import load_keys
 from app.logs import configure_logging
 from app.services.auth_sessions import Lifetimes
+from app.services.evidence import Limits
 from app.services.logins import LoginGuard
 from app.storage import open_blob_store
 from app.throttle import MemoryThrottle, RedisThrottle, Throttle
@@ -48,6 +50,9 @@ def build_runtime(settings: Settings) -> Runtime:
         lifetimes=Lifetimes(
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(hours=settings.session_absolute_hours),
+        ),
+        evidence_limits=Limits(
+            max_file_bytes=settings.max_upload_bytes, quota_bytes=settings.user_quota_bytes
         ),
     )
 
@@ -80,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         incidents,
         impact_notes,
         police_reports,
+        evidence,
         timeline,
         audit,
     ):

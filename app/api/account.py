@@ -16,7 +16,7 @@ def erase_account(
 ) -> Response:
     """Erase the account and everything in it. This cannot be undone."""
     runtime.login_guard.reconfirm(
-        user, ip, lambda: accounts.erase(db, user, password=body.password)
+        user, ip, lambda: accounts.erase(db, user, password=body.password, store=runtime.blob_store)
     )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, runtime.settings)

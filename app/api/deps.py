@@ -16,6 +16,7 @@ from app.keys import Keys
 from app.models.auth_session import AuthSession
 from app.models.user import Role, User
 from app.services import auth_sessions
+from app.services.evidence import Limits
 from app.services.logins import LoginGuard
 from app.storage import BlobStore
 from app.throttle import Throttle
@@ -32,6 +33,7 @@ class Runtime:
     login_guard: LoginGuard
     blob_store: BlobStore
     lifetimes: auth_sessions.Lifetimes
+    evidence_limits: Limits
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -6,6 +6,7 @@ untouched.
 
 import json
 import time
+import traceback
 import uuid
 from collections.abc import Iterable
 
@@ -47,8 +48,8 @@ async def _send_problem(send: Send, status: int, title: str, detail: str) -> Non
 class RequestLogMiddleware:
     """One line per request: id, method, route template, status, duration. Nothing else.
 
-    It is the outermost layer, so it also turns an unexpected exception into a 500 problem
-    (logging the exception's type and traceback, never its arguments).
+    It wraps the app, so it also turns an unexpected exception into a 500 problem (logging
+    the exception's type and where it was raised, never its message or arguments).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -75,7 +76,13 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as error:
-            log.error("unhandled_error", error=type(error).__name__, exc_info=True)
+            log.error(
+                "unhandled_error",
+                error=type(error).__name__,
+                # The frames only: an exception's message can carry values (a database's
+                # "Key (email)=(…) already exists"), and values never reach the logs.
+                traceback="".join(traceback.format_tb(error.__traceback__)),
+            )
             if not response_started:
                 await _send_problem(
                     send_with_id,

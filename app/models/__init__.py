@@ -5,11 +5,14 @@ from sqlmodel import SQLModel
 
 from app.models.audit import AuditChain, AuditEvent
 from app.models.auth_session import AuthSession
+from app.models.data_key import DataKey
+from app.models.evidence import Evidence, EvidenceIncident
 from app.models.impact_note import ImpactNote
 from app.models.incident import Incident
 from app.models.organisation import Organisation
 from app.models.police_report import PoliceReport, PoliceReportIncident
 from app.models.record import RecordRevision
+from app.models.upload import Upload
 from app.models.user import User
 
 # Every table's metadata, for Alembic, the schema test and test clean-up.
@@ -20,11 +23,15 @@ __all__ = [
     "AuditChain",
     "AuditEvent",
     "AuthSession",
+    "DataKey",
+    "Evidence",
+    "EvidenceIncident",
     "ImpactNote",
     "Incident",
     "Organisation",
     "PoliceReport",
     "PoliceReportIncident",
     "RecordRevision",
+    "Upload",
     "User",
 ]

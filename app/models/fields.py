@@ -2,12 +2,12 @@
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, StringConstraints
 from sqlalchemy import String
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 # Tab, newline and carriage return are writing; every other control character (NUL first) is not.
 _FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -82,6 +82,10 @@ class CodeList(TypeDecorator[list[str]]):
         if value is None:
             return None
         return [code for code in value.split(",") if code]
+
+    def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
+        # A LIKE pattern (contains_code) is plain text: it must not be encoded as a code list.
+        return String() if isinstance(value, str) else self
 
 
 def contains_code(code: str) -> str:

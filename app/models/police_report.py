@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Self
 
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
@@ -12,6 +12,7 @@ from app.models.record import OwnedRecord, ServerFields
 from app.models.types import UTCDateTime
 
 MAX_LINKED_INCIDENTS = 1000
+CRIME_REFERENCE_LENGTH = 64
 
 
 def crime_reference_key(reference: str) -> str:
@@ -27,8 +28,8 @@ class PoliceReport(OwnedRecord, table=True):
     )
 
     # Optional: a 101 call does not always produce a number straight away.
-    crime_reference: str | None = Field(default=None, max_length=64)
-    crime_reference_key: str | None = Field(default=None, max_length=64)
+    crime_reference: str | None = Field(default=None, max_length=CRIME_REFERENCE_LENGTH)
+    crime_reference_key: str | None = Field(default=None, max_length=CRIME_REFERENCE_LENGTH)
     reported_at: datetime = Field(sa_type=UTCDateTime)
     reported_at_offset: int
     force: str | None = Field(default=None, max_length=200)
@@ -60,6 +61,14 @@ class PoliceReportFields(SQLModel):
     method: ReportMethod
     notes: Notes | None = None
     incident_ids: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_LINKED_INCIDENTS)
+
+    @field_validator("crime_reference")
+    @classmethod
+    def _comparable(cls, value: str | None) -> str | None:
+        # Ignoring case can lengthen text ("ß" compares as "ss"); the key must fit its column.
+        if value is not None and len(crime_reference_key(value)) > CRIME_REFERENCE_LENGTH:
+            raise ValueError("is too long once letter case is ignored")
+        return value
 
     @model_validator(mode="after")
     def _canonical(self) -> Self:

@@ -8,7 +8,8 @@ from sqlmodel import Session, select
 from app.errors import Conflict, Forbidden, LoginFailed
 from app.models.types import utcnow
 from app.models.user import Registration, Role, User
-from app.services import audit, auth_sessions, passwords, search
+from app.services import audit, auth_sessions, evidence, passwords, search
+from app.storage import BlobStore
 
 _WORD_BREAKS = re.compile(r"[\W_]+")
 
@@ -90,12 +91,14 @@ def change_password(
     return auth_sessions.revoke_all(db, user, except_id=keep_session_id)
 
 
-def erase(db: Session, user: User, *, password: str) -> None:
-    """Erase the account and everything of theirs: records, revisions, the audit chain (all by
-    foreign-key cascade) and the search index (which has no foreign key on SQLite)."""
+def erase(db: Session, user: User, *, password: str, store: BlobStore) -> None:
+    """Erase the account and everything of theirs: records, revisions, the audit chain and the
+    data key (all by foreign-key cascade), the search index (which has no foreign key on
+    SQLite) and, once that has committed, the blobs."""
     if not passwords.verify_password(user.password_hash, password):
         raise Forbidden("The password is not right.")
     search.remove_owner(db, user.id)
+    evidence.erase_all(db, user.id, store)
     auth_sessions.revoke_all(db, user)
     db.delete(user)
     db.flush()

@@ -2,10 +2,11 @@
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
+from app.errors import InvalidInput
 from app.models.codes import Behaviour, Channel
 from app.models.fields import at_offset, offset_minutes
 from app.models.incident import Incident, IncidentCreate, IncidentFields, IncidentPublic
@@ -71,6 +72,20 @@ def create(db: Session, owner: User, body: IncidentCreate) -> tuple[Incident, bo
     return records.create(db, KIND, owner, fields, body.id)
 
 
+def require_owned(db: Session, owner_id: uuid.UUID, incident_ids: Collection[uuid.UUID]) -> None:
+    """Refuse links to incidents that are not the owner's. Someone else's incident looks
+    exactly like one that does not exist."""
+    if not incident_ids:
+        return
+    owned = db.exec(
+        select(func.count())
+        .select_from(Incident)
+        .where(Incident.owner_id == owner_id, col(Incident.id).in_(incident_ids))
+    ).one()
+    if owned != len(set(incident_ids)):
+        raise InvalidInput("Some of these incidents do not exist.", field="incident_ids")
+
+
 def crime_references(db: Session, incident_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
     """The crime references of the live police reports covering each incident, in one query."""
     if not incident_ids:
@@ -93,15 +108,17 @@ def crime_references(db: Session, incident_ids: Sequence[uuid.UUID]) -> dict[uui
 
 
 def to_public(db: Session, incidents: Sequence[Incident]) -> list[IncidentPublic]:
+    from app.services.evidence import evidence_of_incidents  # evidence imports this module
+
     references = crime_references(db, [i.id for i in incidents])
+    files = evidence_of_incidents(db, [i.id for i in incidents])
     return [
         IncidentPublic.model_validate(
             {
                 **read(db, incident).model_dump(),
                 **records.server_fields(incident),
                 "crime_references": references.get(incident.id, []),
-                # Evidence arrives with the evidence feature; until then there is none to link.
-                "evidence_ids": [],
+                "evidence_ids": files.get(incident.id, []),
             }
         )
         for incident in incidents

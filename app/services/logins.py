@@ -69,12 +69,15 @@ class LoginGuard:
     ) -> list[tuple[str, Policy]]:
         # Keys hold MACs, not emails, so the throttle store (Redis) learns nothing about users.
         device = self._trusted_device(email, device_cookie)
-        account_key = (
-            ("device:" + device, DEVICE_POLICY)
-            if device
-            else ("account:" + self._mac("account", email), ACCOUNT_POLICY)
-        )
-        return [("ip:" + client_ip, IP_POLICY), account_key]
+        if device:
+            # A browser that signed in to this account before is judged on its own record
+            # only: neither strangers' failures on the account nor those from its network (a
+            # stalker often shares the victim's home or workplace) can lock it out.
+            return [("device:" + device, DEVICE_POLICY)]
+        return [
+            ("ip:" + client_ip, IP_POLICY),
+            ("account:" + self._mac("account", email), ACCOUNT_POLICY),
+        ]
 
     def _check(self, keys: list[tuple[str, Policy]]) -> None:
         wait = max(self._throttle.retry_after(key, policy) for key, policy in keys)
@@ -95,7 +98,8 @@ class LoginGuard:
         except LoginFailed:
             self._fail(keys)
             raise
-        self._throttle.clear(keys[1][0])
+        # Forget this account's (or this trusted browser's) failures; the IP's stay counted.
+        self._throttle.clear(keys[-1][0])
         token = auth_sessions.start(db, user, attempt.user_agent, lifetimes)
         audit.record_own(db, user, "session.created")
         return SignedIn(user, token, self.issue_device_cookie(attempt.email))
@@ -110,10 +114,10 @@ class LoginGuard:
     def reconfirm(self, user: User, client_ip: str, action: Callable[[], T]) -> T:
         """Guard a password re-entry by a signed-in user (change password, erase account):
         someone holding an unlocked phone must not get unlimited guesses."""
-        keys = [
-            ("ip:" + client_ip, IP_POLICY),
-            ("account:" + self._mac("account", user.email), ACCOUNT_POLICY),
-        ]
+        # Counted apart from sign-in failures: only someone already signed in to this account
+        # can add to it, so strangers cannot use it to stop the victim changing their
+        # password or erasing the account.
+        keys = [("reconfirm:" + self._mac("reconfirm", str(user.id)), ACCOUNT_POLICY)]
         self._check(keys)
         try:
             return action()

@@ -4,12 +4,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, delete, select
 
-from app.errors import InvalidInput
 from app.models.codes import ReportMethod
 from app.models.fields import at_offset, offset_minutes
-from app.models.incident import Incident
 from app.models.police_report import (
     PoliceReport,
     PoliceReportCreate,
@@ -19,7 +17,7 @@ from app.models.police_report import (
     crime_reference_key,
 )
 from app.models.user import User
-from app.services import records
+from app.services import incidents, records
 
 
 def linked_incidents(
@@ -70,15 +68,7 @@ def write(report: PoliceReport, fields: PoliceReportFields) -> None:
 def _link(db: Session, report: PoliceReport, fields: PoliceReportFields) -> None:
     """Point the report at exactly these incidents, which must be the owner's own."""
     wanted = set(fields.incident_ids)
-    if wanted:
-        owned = db.exec(
-            select(func.count())
-            .select_from(Incident)
-            .where(Incident.owner_id == report.owner_id, col(Incident.id).in_(wanted))
-        ).one()
-        if owned != len(wanted):
-            # Someone else's incident looks exactly like one that does not exist.
-            raise InvalidInput("Some of these incidents do not exist.", field="incident_ids")
+    incidents.require_owned(db, report.owner_id, wanted)
     db.exec(
         delete(PoliceReportIncident).where(col(PoliceReportIncident.police_report_id) == report.id)
     )

@@ -82,7 +82,12 @@ def _first_revision(db: Session, kind: RecordKind[R, F], record: R) -> dict[str,
 
 
 def create(
-    db: Session, kind: RecordKind[R, F], owner: User, fields: F, record_id: uuid.UUID | None
+    db: Session,
+    kind: RecordKind[R, F],
+    owner: User,
+    fields: F,
+    record_id: uuid.UUID | None,
+    columns: dict[str, Any] | None = None,
 ) -> tuple[R, bool]:
     """Create a record; returns it and whether it is new.
 
@@ -99,7 +104,9 @@ def create(
                 raise Conflict("A different record was already saved with this id.")
             return existing, False
     now = utcnow()
-    record = kind.model(owner_id=owner.id, recorded_at=now, updated_at=now, revision=1)
+    record = kind.model(
+        owner_id=owner.id, recorded_at=now, updated_at=now, revision=1, **(columns or {})
+    )
     if record_id is not None:
         record.id = record_id
     kind.write(record, fields)

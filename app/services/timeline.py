@@ -23,12 +23,13 @@ from sqlmodel import Session, col, select
 
 from app.errors import InvalidInput
 from app.models.codes import BEHAVIOUR_WORDS, Behaviour
+from app.models.evidence import Evidence, EvidenceIncident
 from app.models.fields import contains_code
 from app.models.impact_note import ImpactNote
 from app.models.incident import Incident
 from app.models.police_report import PoliceReport, PoliceReportIncident, crime_reference_key
 from app.models.record import OwnedRecord
-from app.services import impact_notes, incidents, police_reports, search
+from app.services import evidence, impact_notes, incidents, police_reports, search
 
 MAX_LIMIT = 200
 SUMMARY_LENGTH = 140
@@ -107,6 +108,11 @@ def _incident_summary(item: Any) -> str:
     return f"{words}: {_shorten(item.description)}" if item.description else words
 
 
+def _evidence_summary(item: Any) -> str:
+    label = item.original_filename
+    return f"{label}: {_shorten(item.description)}" if item.description else label
+
+
 def _report_summary(item: Any) -> str:
     reference = item.crime_reference or "no crime reference yet"
     return f"Reported to police ({reference})"
@@ -135,6 +141,25 @@ def _narrow_incidents(_db: Session, owner_id: uuid.UUID, f: Filters) -> list[Col
             col(Incident.id).in_(_reports_with_reference(owner_id, f.crime_reference))
         )
     return conditions
+
+
+def _narrow_evidence(
+    _db: Session, owner_id: uuid.UUID, f: Filters
+) -> list[ColumnElement[bool]] | None:
+    if f.behaviours:
+        return None
+    if f.crime_reference:
+        # The files of the incidents that carry this crime reference.
+        return [
+            col(Evidence.id).in_(
+                select(col(EvidenceIncident.evidence_id)).where(
+                    col(EvidenceIncident.incident_id).in_(
+                        _reports_with_reference(owner_id, f.crime_reference)
+                    )
+                )
+            )
+        ]
+    return []
 
 
 def _narrow_impact_notes(
@@ -180,6 +205,15 @@ SOURCES: tuple[Source, ...] = (
         at_of=lambda item: item.reported_at,  # type: ignore[attr-defined]
         summary_of=_report_summary,
         narrow=_narrow_police_reports,
+    ),
+    Source(
+        kind="evidence",
+        model=Evidence,
+        at=Evidence.timeline_at,
+        load=lambda db, rows: evidence.to_public(db, rows),
+        at_of=lambda item: item.captured_at or item.uploaded_at,  # type: ignore[attr-defined]
+        summary_of=_evidence_summary,
+        narrow=_narrow_evidence,
     ),
 )
 TimelineKind = StrEnum("TimelineKind", {source.kind: source.kind for source in SOURCES})  # type: ignore[misc]

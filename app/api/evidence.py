@@ -1,0 +1,248 @@
+"""Evidence: files kept byte-exact. Small files come here as multipart; large ones by tus
+(/uploads)."""
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+
+from app.api.deps import CurrentVictim, RuntimeDep, SessionDep
+from app.api.pages import CursorParam, IncludeWithdrawn, Limit, Order, Page
+from app.api.streaming import MultipartStream, body_chunks
+from app.errors import InvalidInput, NotFound
+from app.models.evidence import Evidence, EvidenceFields, EvidencePublic, EvidenceUpdate
+from app.models.record import RevisionPublic, Withdrawal
+from app.services import data_keys, evidence, records, timeline
+from app.services.downloads import RangeNotSatisfiable, content_disposition, parse_range
+from app.storage import BlobWriter
+from app.storage.reader import BlobReader
+
+router = APIRouter(prefix="/evidence", tags=["evidence"])
+
+
+def owned_evidence(evidence_id: uuid.UUID, victim: CurrentVictim, db: SessionDep) -> Evidence:
+    return records.get_owned(db, evidence.KIND, victim.id, evidence_id)
+
+
+OwnedEvidence = Annotated[Evidence, Depends(owned_evidence)]
+
+
+def _incident_ids(raw: str | None) -> list[uuid.UUID]:
+    """Accept "id1,id2" or a JSON list, as forms are written both ways."""
+    if not raw or not raw.strip():
+        return []
+    try:
+        values = json.loads(raw) if raw.strip().startswith("[") else raw.split(",")
+        return [uuid.UUID(str(value).strip()) for value in values]
+    except (ValueError, TypeError) as error:
+        raise InvalidInput("incident_ids must be incident ids.", field="incident_ids") from error
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvidencePublic,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "description": {"type": "string"},
+                            "incident_ids": {"type": "string"},
+                            "sha256": {"type": "string"},
+                            "id": {"type": "string", "format": "uuid"},
+                        },
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+def upload_evidence(
+    request: Request, victim: CurrentVictim, db: SessionDep, runtime: RuntimeDep, response: Response
+) -> EvidencePublic:
+    """Upload a file (multipart: file, and optionally description, incident_ids, sha256, id).
+    It is kept only if it arrives whole and, when sha256 is sent, matches it."""
+    limits = runtime.evidence_limits
+    evidence.check_room(db, victim.id, limits, 0)
+    room = min(limits.max_file_bytes, limits.quota_bytes - evidence.bytes_in_use(db, victim.id))
+    data_key = data_keys.data_key_for(db, victim.id, runtime.keys)
+    blob_id = uuid.uuid4()
+    state: dict[str, object] = {}
+    writer: BlobWriter | None = None
+
+    def start(filename: str | None) -> None:
+        nonlocal writer
+        state["filename"] = filename
+        writer = runtime.blob_store.open_writer(evidence.blob_key(blob_id))
+        state["ingest"] = evidence.Ingest(writer, data_key, room)
+
+    def data(chunk: bytes) -> None:
+        ingest = state["ingest"]
+        assert isinstance(ingest, evidence.Ingest)
+        ingest.feed(chunk)
+
+    stream = MultipartStream(request.headers.get("content-type", ""), "file", start, data)
+    committed = False
+    try:
+        for chunk in body_chunks(request):
+            stream.feed(chunk)
+        stream.finish()
+        ingest = state["ingest"]
+        assert isinstance(ingest, evidence.Ingest) and writer is not None
+        sha256 = ingest.finish()
+        writer.commit()
+        committed = True
+        assert ingest.media_type is not None
+        try:
+            fields = EvidenceFields(
+                description=stream.fields.get("description", ""),
+                incident_ids=_incident_ids(stream.fields.get("incident_ids")),
+            )
+        except ValidationError as error:
+            raise InvalidInput(
+                error.errors()[0]["msg"], field=str(error.errors()[0]["loc"][0])
+            ) from error
+        requested_id = stream.fields.get("id")
+        try:
+            evidence_id = uuid.UUID(requested_id) if requested_id else uuid.uuid4()
+        except ValueError as error:
+            raise InvalidInput("id must be a UUID.", field="id") from error
+        arrived = evidence.Arrived(
+            evidence_id=evidence_id,
+            blob_id=blob_id,
+            original_filename=evidence.clean_filename(state.get("filename")),  # type: ignore[arg-type]
+            media_type=ingest.media_type,
+            size=ingest.size,
+            sha256=sha256,
+            client_sha256=evidence.valid_sha256(stream.fields.get("sha256")),
+        )
+        kept, created = evidence.keep(
+            db, victim, arrived, fields, store=runtime.blob_store, keys=runtime.keys
+        )
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        if committed:
+            evidence.discard_blobs(runtime.blob_store, blob_id)
+        raise
+    if not created:
+        # A retry of an upload already kept: the copy that just arrived is not needed.
+        evidence.discard_blobs(runtime.blob_store, blob_id)
+        response.status_code = status.HTTP_200_OK
+    return evidence.to_public(db, [kept])[0]
+
+
+@router.get("", response_model=Page[EvidencePublic])
+def list_evidence(
+    victim: CurrentVictim,
+    db: SessionDep,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+    include_withdrawn: IncludeWithdrawn = False,
+    order: Order = Order.asc,
+) -> Page[EvidencePublic]:
+    """Your files, in the order they were captured (or uploaded)."""
+    found = timeline.page(
+        db,
+        victim.id,
+        timeline.Filters(
+            kinds=frozenset({evidence.KIND.name}), include_withdrawn=include_withdrawn
+        ),
+        limit=limit,
+        cursor=cursor,
+        descending=order is Order.desc,
+    )
+    return Page(
+        items=[EvidencePublic.model_validate(item.data) for item in found.items],
+        next_cursor=found.next_cursor,
+    )
+
+
+@router.get("/{evidence_id}", response_model=EvidencePublic)
+def read_evidence(item: OwnedEvidence, db: SessionDep) -> EvidencePublic:
+    """One file's record: hashes, what the file claims about itself, its incidents."""
+    return evidence.to_public(db, [item])[0]
+
+
+@router.patch("/{evidence_id}", response_model=EvidencePublic)
+def amend_evidence(
+    item: OwnedEvidence, body: EvidenceUpdate, victim: CurrentVictim, db: SessionDep
+) -> EvidencePublic:
+    """Change the description or the incidents; the file itself never changes."""
+    records.amend(db, evidence.KIND, victim, item, body)
+    return evidence.to_public(db, [item])[0]
+
+
+@router.delete("/{evidence_id}", response_model=EvidencePublic)
+def withdraw_evidence(
+    item: OwnedEvidence, body: Withdrawal, victim: CurrentVictim, db: SessionDep
+) -> EvidencePublic:
+    """Withdraw a file: kept, with the reason, but left off the timeline and packs."""
+    records.withdraw(db, evidence.KIND, victim, item, body.reason)
+    return evidence.to_public(db, [item])[0]
+
+
+@router.get("/{evidence_id}/revisions", response_model=list[RevisionPublic])
+def evidence_revisions(item: OwnedEvidence, db: SessionDep) -> list[RevisionPublic]:
+    """Every version of this file's description and links, oldest first."""
+    return records.revisions(db, evidence.KIND, item)
+
+
+@router.get(
+    "/{evidence_id}/content",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        206: {"description": "A range."},
+    },
+)
+def download_evidence(
+    item: OwnedEvidence, request: Request, db: SessionDep, runtime: RuntimeDep
+) -> StreamingResponse:
+    """The original file, byte for byte (Range requests welcome)."""
+    data_key = data_keys.data_key_for(db, item.owner_id, runtime.keys)
+    plaintext = evidence.reader(runtime.blob_store, item, data_key)
+    try:
+        start, end = parse_range(request.headers.get("range"), item.size)
+    except RangeNotSatisfiable:
+        return StreamingResponse(
+            iter(()), status_code=416, headers={"Content-Range": f"bytes */{item.size}"}
+        )
+    partial = (start, end) != (0, item.size)
+    headers = {
+        "Content-Length": str(end - start),
+        "Content-Disposition": content_disposition(item.original_filename),
+        "Accept-Ranges": "bytes",
+        "ETag": f'"{item.sha256}"',
+    }
+    if partial:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{item.size}"
+
+    def body() -> Iterator[bytes]:
+        yield from plaintext.range(start, end)
+
+    return StreamingResponse(
+        body(), status_code=206 if partial else 200, media_type=item.media_type, headers=headers
+    )
+
+
+@router.get("/{evidence_id}/thumbnail", response_class=Response)
+def evidence_thumbnail(item: OwnedEvidence, db: SessionDep, runtime: RuntimeDep) -> Response:
+    """A small JPEG preview of a photo (404 when there is none)."""
+    if item.thumbnail_size is None:
+        raise NotFound("This file has no preview.")
+    data_key = data_keys.data_key_for(db, item.owner_id, runtime.keys)
+    preview = BlobReader(
+        runtime.blob_store, evidence.thumbnail_key(item.blob_id), data_key, item.thumbnail_size
+    )
+    return Response(b"".join(preview.range(0, item.thumbnail_size)), media_type="image/jpeg")

@@ -1,0 +1,143 @@
+"""What a file says about itself: capture time, device, place, duration, size in pixels.
+
+All of it is a claim made by the file (and so by whoever made the file), labelled as such in
+the API and the pack. Parsing runs on a seekable plaintext view of the blob with limits, and
+any failure simply means "the file says nothing".
+"""
+
+import contextlib
+import io
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from hachoir.metadata import extractMetadata
+from hachoir.parser import createParser
+from hachoir.stream import InputIOStream
+from PIL import ExifTags, Image, ImageOps
+from pillow_heif import register_heif_opener
+
+register_heif_opener()
+
+# A photo from any phone is under 50 megapixels; a file claiming far more is a decompression
+# bomb (a tiny file that expands to gigabytes) and is not decoded.
+MAX_IMAGE_PIXELS = 60_000_000
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+THUMBNAIL_SIZE = (320, 320)
+
+
+@dataclass
+class FileClaims:
+    captured_at: datetime | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def read_claims(plaintext: io.RawIOBase, media_type: str) -> FileClaims:
+    with contextlib.suppress(Exception), warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        if media_type.startswith("image/"):
+            return _image_claims(plaintext)
+        if media_type.startswith(("video/", "audio/")):
+            return _media_claims(plaintext)
+    return FileClaims()
+
+
+def _exif_time(text: Any, offset: Any) -> tuple[datetime | None, bool]:
+    if not isinstance(text, str):
+        return None, False
+    try:
+        moment = datetime.strptime(text.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None, False
+    if isinstance(offset, str) and len(offset) == 6 and offset[0] in "+-":
+        sign = 1 if offset[0] == "+" else -1
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        zone = timezone(sign * timedelta(hours=hours, minutes=minutes))
+        return moment.replace(tzinfo=zone), True
+    # No zone in the file: read as UTC and say so, rather than guess the victim's.
+    return moment.replace(tzinfo=UTC), False
+
+
+def _gps(gps: dict[int, Any]) -> dict[str, float] | None:
+    def degrees(values: Any, reference: Any, negative: str) -> float:
+        d, m, s = (float(v) for v in values)
+        result = d + m / 60 + s / 3600
+        return -result if reference == negative else result
+
+    try:
+        return {
+            "latitude": round(degrees(gps[2], gps[1], "S"), 6),
+            "longitude": round(degrees(gps[4], gps[3], "W"), 6),
+        }
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
+def _image_claims(plaintext: io.RawIOBase) -> FileClaims:
+    plaintext.seek(0)
+    with Image.open(io.BufferedReader(plaintext)) as image:
+        details: dict[str, Any] = {"width": image.width, "height": image.height}
+        exif = image.getexif()
+        claims = FileClaims(details=details)
+        if not exif:
+            return claims
+        sub = exif.get_ifd(ExifTags.IFD.Exif)
+        for tag, name in (
+            (ExifTags.Base.Make, "device_make"),
+            (ExifTags.Base.Model, "device_model"),
+            (ExifTags.Base.Software, "software"),
+        ):
+            if isinstance(exif.get(tag), str):
+                details[name] = exif[tag].strip("\x00 ")[:100]
+        moment, zone_known = _exif_time(
+            sub.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime),
+            sub.get(ExifTags.Base.OffsetTimeOriginal),
+        )
+        if moment is not None:
+            claims.captured_at = moment
+            details["capture_time_zone_known"] = zone_known
+        gps = _gps(exif.get_ifd(ExifTags.IFD.GPSInfo))
+        if gps:
+            details["gps"] = gps
+        return claims
+
+
+def _media_claims(plaintext: io.RawIOBase) -> FileClaims:
+    plaintext.seek(0)
+    parser = createParser(InputIOStream(io.BufferedReader(plaintext), source="evidence"))
+    if parser is None:
+        return FileClaims()
+    with parser:
+        metadata = extractMetadata(parser)
+    if metadata is None:
+        return FileClaims()
+    details: dict[str, Any] = {}
+    claims = FileClaims(details=details)
+    if metadata.has("duration"):
+        details["duration_seconds"] = round(metadata.get("duration").total_seconds(), 3)
+    for key, name in (("width", "width"), ("height", "height")):
+        if metadata.has(key):
+            details[name] = int(metadata.get(key))
+    if metadata.has("creation_date"):
+        created = metadata.get("creation_date")
+        # MP4 and QuickTime store creation time in UTC; 1904/1970 epochs mean "not set".
+        if isinstance(created, datetime) and created.year > 1971:
+            claims.captured_at = created.replace(tzinfo=UTC) if created.tzinfo is None else created
+            details["capture_time_zone_known"] = True
+    return claims
+
+
+def thumbnail(plaintext: io.RawIOBase) -> bytes | None:
+    """A small JPEG preview of a photo, or None if it cannot be made safely."""
+    with contextlib.suppress(Exception), warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        plaintext.seek(0)
+        with Image.open(io.BufferedReader(plaintext)) as image:
+            image.draft("RGB", THUMBNAIL_SIZE)  # JPEG: decode at reduced size
+            preview = ImageOps.exif_transpose(image).convert("RGB")
+            preview.thumbnail(THUMBNAIL_SIZE)
+            out = io.BytesIO()
+            preview.save(out, "JPEG", quality=80)  # no EXIF: the preview carries no GPS
+            return out.getvalue()
+    return None
