@@ -17,6 +17,7 @@ from app.api import (
     incidents,
     police_reports,
     timeline,
+    uploads,
 )
 from app.api.deps import Runtime
 from app.api.middleware import RequestLogMiddleware, SameOriginMiddleware, SecurityHeadersMiddleware
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         impact_notes,
         police_reports,
         evidence,
+        uploads,
         timeline,
         audit,
     ):

@@ -93,6 +93,17 @@ def get_current_victim(user: CurrentUser) -> User:
 
 
 CurrentVictim = Annotated[User, Depends(get_current_victim)]
+
+
+def get_streaming_victim(request: Request, runtime: RuntimeDep) -> User:
+    """The signed-in victim, for endpoints that stream a body: found in a short transaction of
+    its own, so no database transaction stays open while a large file arrives."""
+    with transaction(runtime.engine, writes=False) as db:
+        resolved = get_signed_in(request, db, runtime)
+    return get_current_victim(resolved.user)
+
+
+StreamingVictim = Annotated[User, Depends(get_streaming_victim)]
 CurrentAuthSession = Annotated[AuthSession, Depends(get_current_auth_session)]
 
 

@@ -4,15 +4,17 @@
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
-from app.api.deps import CurrentVictim, RuntimeDep, SessionDep
+from app.api.deps import CurrentVictim, RuntimeDep, SessionDep, StreamingVictim
 from app.api.pages import CursorParam, IncludeWithdrawn, Limit, Order, Page
 from app.api.streaming import MultipartStream, body_chunks
+from app.db import transaction
 from app.errors import InvalidInput, NotFound
 from app.models.evidence import Evidence, EvidenceFields, EvidencePublic, EvidenceUpdate
 from app.models.record import RevisionPublic, Withdrawal
@@ -68,28 +70,27 @@ def _incident_ids(raw: str | None) -> list[uuid.UUID]:
     },
 )
 def upload_evidence(
-    request: Request, victim: CurrentVictim, db: SessionDep, runtime: RuntimeDep, response: Response
+    request: Request, victim: StreamingVictim, runtime: RuntimeDep, response: Response
 ) -> EvidencePublic:
     """Upload a file (multipart: file, and optionally description, incident_ids, sha256, id).
     It is kept only if it arrives whole and, when sha256 is sent, matches it."""
     limits = runtime.evidence_limits
-    evidence.check_room(db, victim.id, limits, 0)
-    room = min(limits.max_file_bytes, limits.quota_bytes - evidence.bytes_in_use(db, victim.id))
-    data_key = data_keys.data_key_for(db, victim.id, runtime.keys)
+    # Short transactions before and after the body; none is held while the file arrives.
+    with transaction(runtime.engine, writes=True) as db:
+        evidence.check_room(db, victim.id, limits, 0)
+        room = min(limits.max_file_bytes, limits.quota_bytes - evidence.bytes_in_use(db, victim.id))
+        data_key = data_keys.data_key_for(db, victim.id, runtime.keys)
     blob_id = uuid.uuid4()
-    state: dict[str, object] = {}
-    writer: BlobWriter | None = None
+    received = _Received()
 
     def start(filename: str | None) -> None:
-        nonlocal writer
-        state["filename"] = filename
-        writer = runtime.blob_store.open_writer(evidence.blob_key(blob_id))
-        state["ingest"] = evidence.Ingest(writer, data_key, room)
+        received.filename = filename
+        received.writer = runtime.blob_store.open_writer(evidence.blob_key(blob_id))
+        received.ingest = evidence.Ingest(received.writer, data_key, room)
 
     def data(chunk: bytes) -> None:
-        ingest = state["ingest"]
-        assert isinstance(ingest, evidence.Ingest)
-        ingest.feed(chunk)
+        assert received.ingest is not None
+        received.ingest.feed(chunk)
 
     stream = MultipartStream(request.headers.get("content-type", ""), "file", start, data)
     committed = False
@@ -97,41 +98,29 @@ def upload_evidence(
         for chunk in body_chunks(request):
             stream.feed(chunk)
         stream.finish()
-        ingest = state["ingest"]
-        assert isinstance(ingest, evidence.Ingest) and writer is not None
-        sha256 = ingest.finish()
-        writer.commit()
+        assert received.ingest is not None and received.writer is not None
+        sha256 = received.ingest.finish()
+        received.writer.commit()
         committed = True
-        assert ingest.media_type is not None
-        try:
-            fields = EvidenceFields(
-                description=stream.fields.get("description", ""),
-                incident_ids=_incident_ids(stream.fields.get("incident_ids")),
-            )
-        except ValidationError as error:
-            raise InvalidInput(
-                error.errors()[0]["msg"], field=str(error.errors()[0]["loc"][0])
-            ) from error
-        requested_id = stream.fields.get("id")
-        try:
-            evidence_id = uuid.UUID(requested_id) if requested_id else uuid.uuid4()
-        except ValueError as error:
-            raise InvalidInput("id must be a UUID.", field="id") from error
+        assert received.ingest.media_type is not None
         arrived = evidence.Arrived(
-            evidence_id=evidence_id,
+            evidence_id=_requested_id(stream.fields.get("id")),
             blob_id=blob_id,
-            original_filename=evidence.clean_filename(state.get("filename")),  # type: ignore[arg-type]
-            media_type=ingest.media_type,
-            size=ingest.size,
+            original_filename=evidence.clean_filename(received.filename),
+            media_type=received.ingest.media_type,
+            size=received.ingest.size,
             sha256=sha256,
             client_sha256=evidence.valid_sha256(stream.fields.get("sha256")),
         )
-        kept, created = evidence.keep(
-            db, victim, arrived, fields, store=runtime.blob_store, keys=runtime.keys
-        )
+        fields = _form_fields(stream.fields)
+        with transaction(runtime.engine, writes=True) as db:
+            kept, created = evidence.keep(
+                db, victim, arrived, fields, store=runtime.blob_store, keys=runtime.keys
+            )
+            public = evidence.to_public(db, [kept])[0]
     except BaseException:
-        if writer is not None:
-            writer.abort()
+        if received.writer is not None:
+            received.writer.abort()
         if committed:
             evidence.discard_blobs(runtime.blob_store, blob_id)
         raise
@@ -139,7 +128,32 @@ def upload_evidence(
         # A retry of an upload already kept: the copy that just arrived is not needed.
         evidence.discard_blobs(runtime.blob_store, blob_id)
         response.status_code = status.HTTP_200_OK
-    return evidence.to_public(db, [kept])[0]
+    return public
+
+
+@dataclass
+class _Received:
+    filename: str | None = None
+    writer: BlobWriter | None = None
+    ingest: evidence.Ingest | None = None
+
+
+def _requested_id(raw: str | None) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw) if raw else uuid.uuid4()
+    except ValueError as error:
+        raise InvalidInput("id must be a UUID.", field="id") from error
+
+
+def _form_fields(fields: dict[str, str]) -> EvidenceFields:
+    try:
+        return EvidenceFields(
+            description=fields.get("description", ""),
+            incident_ids=_incident_ids(fields.get("incident_ids")),
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise InvalidInput(first["msg"], field=str(first["loc"][0])) from error
 
 
 @router.get("", response_model=Page[EvidencePublic])

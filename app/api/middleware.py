@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import PROBLEM_JSON, problem_type
@@ -75,6 +76,8 @@ class RequestLogMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            status = 499  # nginx's "client closed request": nobody is left to answer
         except Exception as error:
             log.error(
                 "unhandled_error",

@@ -1,5 +1,6 @@
 """The timeline: everything in one list, in time order."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,11 +10,19 @@ from app.api.deps import CurrentVictim, SessionDep
 from app.api.pages import CursorParam, IncludeWithdrawn, Limit, Order, comma_separated
 from app.errors import InvalidInput
 from app.models.codes import Behaviour
+from app.models.fields import has_control_characters
 from app.services import timeline
 
 router = APIRouter(prefix="/timeline", tags=["timeline"])
 
 Kind = timeline.TimelineKind
+
+
+def _in_utc(value: datetime | None, field: str) -> datetime | None:
+    try:
+        return value.astimezone(UTC) if value else None
+    except OverflowError as error:  # year 1 at +01:00 has no UTC equivalent
+        raise InvalidInput("This time is out of range.", field=field, where="query") from error
 
 
 def timeline_filters(
@@ -27,9 +36,13 @@ def timeline_filters(
 ) -> timeline.Filters:
     if start and end and end <= start:
         raise InvalidInput("'to' must be after 'from'.", field="to", where="query")
+    if crime_reference and has_control_characters(crime_reference):
+        raise InvalidInput(
+            "must not contain control characters", field="crime_reference", where="query"
+        )
     return timeline.Filters(
-        start=start,
-        end=end,
+        start=_in_utc(start, "from"),
+        end=_in_utc(end, "to"),
         kinds=frozenset(comma_separated(kinds, Kind, "kinds")) or None,
         behaviours=tuple(comma_separated(behaviours, Behaviour, "behaviours")),
         crime_reference=(crime_reference or "").strip() or None,

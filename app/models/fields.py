@@ -17,8 +17,12 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 
 
+def has_control_characters(value: str) -> bool:
+    return _FORBIDDEN_CONTROL.search(value) is not None
+
+
 def _clean_text(value: str) -> str:
-    if _FORBIDDEN_CONTROL.search(value):
+    if has_control_characters(value):
         raise ValueError("must not contain control characters")
     return value
 
@@ -45,10 +49,11 @@ Reason = Annotated[
 
 
 def _not_in_future(value: datetime) -> datetime:
-    if value.astimezone(UTC) > datetime.now(UTC) + FUTURE_TOLERANCE:
-        raise ValueError("must not be in the future")
+    # Compared as aware datetimes, never converted: year 1 at +01:00 has no UTC equivalent.
     if value < EARLIEST:
         raise ValueError("must be after 1900")
+    if value > datetime.now(UTC) + FUTURE_TOLERANCE:
+        raise ValueError("must not be in the future")
     return value
 
 

@@ -40,6 +40,10 @@ _PHRASES: dict[str, str] = {
     "police_report.created": "recorded a police report",
     "police_report.amended": "amended a police report",
     "police_report.withdrawn": "withdrew a police report",
+    "evidence.uploaded": "uploaded a file",
+    "evidence.amended": "changed a file's description or incidents",
+    "evidence.withdrawn": "withdrew a file",
+    "evidence.downloaded": "downloaded a file",
 }
 
 

@@ -223,6 +223,7 @@ KIND = records.RecordKind(
     write=_write,
     search_text=lambda fields: fields.description,
     after_write=_link,
+    created_verb="uploaded",
 )
 
 

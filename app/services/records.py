@@ -32,6 +32,8 @@ class RecordKind(Generic[R, F]):
     search_text: Callable[[F], str]
     # Rows beyond the record's own (police report links), after the record is flushed.
     after_write: Callable[[Session, R, F], None] | None = None
+    # The audit verb for a new record ("evidence.uploaded" reads better than "created").
+    created_verb: str = "created"
 
 
 def scoped(
@@ -81,6 +83,16 @@ def _first_revision(db: Session, kind: RecordKind[R, F], record: R) -> dict[str,
     return first.data
 
 
+def _id_in_use(db: Session, record_id: uuid.UUID) -> bool:
+    """Ids are one space across every kind of record: the search index and the audit trail
+    know a record by its id alone, so two records must never share one."""
+    return any(
+        db.exec(select(model.id).where(model.id == record_id)).first() is not None
+        for model in OwnedRecord.__subclasses__()
+        if hasattr(model, "__table__")
+    )
+
+
 def create(
     db: Session,
     kind: RecordKind[R, F],
@@ -103,6 +115,9 @@ def create(
             if _snapshot(first) != _snapshot(fields):
                 raise Conflict("A different record was already saved with this id.")
             return existing, False
+        if _id_in_use(db, record_id):
+            # Someone else's record, or one of another kind: say nothing about which.
+            raise Conflict("This id cannot be used. Make a new one.")
     now = utcnow()
     record = kind.model(
         owner_id=owner.id, recorded_at=now, updated_at=now, revision=1, **(columns or {})
@@ -121,7 +136,7 @@ def create(
         db,
         victim_id=owner.id,
         actor=owner,
-        action=f"{kind.name}.created",
+        action=f"{kind.name}.{kind.created_verb}",
         target_kind=kind.name,
         target_id=record.id,
     )

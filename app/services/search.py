@@ -67,7 +67,9 @@ def matching_ids(db: Session, owner_id: uuid.UUID, kind: str, query: str) -> Tex
     """
     terms = words(query)
     if not terms:
-        return text("SELECT NULL WHERE 1 = 0")
+        # Nothing to find. The empty result keeps the id column's type: PostgreSQL reads a
+        # bare NULL as text and refuses to compare it with a uuid.
+        return text("SELECT record_id FROM search_documents WHERE 1 = 0")
     if _is_sqlite(db):
         body = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
         return text(

@@ -61,14 +61,21 @@ class Cursor:
         try:
             padded = value + "=" * (-len(value) % 4)
             at, kind, record_id = json.loads(base64.urlsafe_b64decode(padded))
-            parsed = cls(datetime.fromisoformat(at), str(kind), uuid.UUID(record_id))
-        except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
+            moment = datetime.fromisoformat(at)
+            if moment.tzinfo is None:
+                raise ValueError("a cursor's time has an offset")
+            # Converted here, so a time with no UTC equivalent (year 1 at +01:00) fails here.
+            return cls(moment.astimezone(UTC), str(kind), uuid.UUID(record_id))
+        except (
+            ValueError,
+            TypeError,
+            OverflowError,
+            binascii.Error,
+            json.JSONDecodeError,
+        ) as error:
             raise InvalidInput(
                 "This cursor is not one we gave out.", field="cursor", where="query"
             ) from error
-        if parsed.at.tzinfo is None:
-            raise InvalidInput("This cursor is not one we gave out.", field="cursor", where="query")
-        return parsed
 
 
 class TimelineItem(BaseModel):

@@ -1,0 +1,154 @@
+"""Resumable uploads (tus 1.0: core, creation, termination, expiration, checksum).
+
+Large files from phones on bad connections: a dropped signal or a locked screen costs at most
+the last few megabytes. When the last byte is in, the file becomes evidence with the upload's
+id (GET /api/v1/evidence/{upload id}).
+"""
+
+import uuid
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response, status
+
+from app.api.deps import RuntimeDep, StreamingVictim
+from app.api.streaming import body_chunks
+from app.db import transaction
+from app.errors import InvalidInput, UnsupportedMediaType
+from app.services import uploads
+from app.storage.staging import staging_for
+
+router = APIRouter(prefix="/uploads", tags=["uploads"])
+
+TUS_HEADERS = {"Tus-Resumable": uploads.TUS_VERSION}
+
+
+def _require_tus(version: str | None) -> None:
+    if version != uploads.TUS_VERSION:
+        raise InvalidInput("Send Tus-Resumable: 1.0.0.", field="Tus-Resumable", where="header")
+
+
+def _expires(moment: datetime) -> str:
+    return format_datetime(moment, usegmt=True)
+
+
+@router.options("", status_code=status.HTTP_204_NO_CONTENT)
+def describe_uploads(runtime: RuntimeDep) -> Response:
+    """What this tus server supports."""
+    return Response(
+        status_code=status.HTTP_204_NO_CONTENT,
+        headers={
+            **TUS_HEADERS,
+            "Tus-Version": uploads.TUS_VERSION,
+            "Tus-Extension": uploads.EXTENSIONS,
+            "Tus-Max-Size": str(runtime.evidence_limits.max_file_bytes),
+            "Tus-Checksum-Algorithm": ",".join(uploads.CHECKSUM_ALGORITHMS),
+        },
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def start_upload(
+    victim: StreamingVictim,
+    runtime: RuntimeDep,
+    tus_resumable: Annotated[str | None, Header()] = None,
+    upload_length: Annotated[int | None, Header(ge=0)] = None,
+    upload_metadata: Annotated[str | None, Header(max_length=8192)] = None,
+    upload_defer_length: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Start an upload: Upload-Length, and Upload-Metadata with filename, sha256,
+    description and incident_ids."""
+    _require_tus(tus_resumable)
+    if upload_defer_length is not None or upload_length is None:
+        raise InvalidInput("Send Upload-Length.", field="Upload-Length", where="header")
+    staging = staging_for(runtime.blob_store)
+    with transaction(runtime.engine, writes=True) as db:
+        uploads.expire(db, staging)
+        upload = uploads.create(
+            db,
+            victim,
+            length=upload_length,
+            metadata=uploads.parse_metadata(upload_metadata),
+            limits=runtime.evidence_limits,
+            keys=runtime.keys,
+            staging=staging,
+        )
+    return Response(
+        status_code=status.HTTP_201_CREATED,
+        headers={
+            **TUS_HEADERS,
+            "Location": f"/api/v1/uploads/{upload.id}",
+            "Upload-Expires": _expires(upload.expires_at),
+        },
+    )
+
+
+@router.head("/{upload_id}")
+def upload_offset(upload_id: uuid.UUID, victim: StreamingVictim, runtime: RuntimeDep) -> Response:
+    """How much of the upload the server holds."""
+    with transaction(runtime.engine, writes=False) as db:
+        upload = uploads.get_owned(db, victim.id, upload_id)
+    return Response(
+        status_code=status.HTTP_200_OK,
+        headers={
+            **TUS_HEADERS,
+            "Upload-Offset": str(upload.offset),
+            "Upload-Length": str(upload.length),
+            "Upload-Expires": _expires(upload.expires_at),
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.patch("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT)
+def continue_upload(
+    upload_id: uuid.UUID,
+    request: Request,
+    victim: StreamingVictim,
+    runtime: RuntimeDep,
+    tus_resumable: Annotated[str | None, Header()] = None,
+    upload_offset: Annotated[int | None, Header(ge=0)] = None,
+    upload_checksum: Annotated[str | None, Header(max_length=200)] = None,
+    content_type: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Send the next bytes, from Upload-Offset on."""
+    _require_tus(tus_resumable)
+    if content_type != "application/offset+octet-stream":
+        raise UnsupportedMediaType("Send Content-Type: application/offset+octet-stream.")
+    if upload_offset is None:
+        raise InvalidInput("Send Upload-Offset.", field="Upload-Offset", where="header")
+    progress = uploads.receive(
+        runtime.engine,
+        victim,
+        upload_id,
+        upload_offset,
+        body_chunks(request),
+        checksum=upload_checksum,
+        staging=staging_for(runtime.blob_store),
+        store=runtime.blob_store,
+        keys=runtime.keys,
+    )
+    headers = {
+        **TUS_HEADERS,
+        "Upload-Offset": str(progress.offset),
+        "Upload-Expires": _expires(progress.expires_at),
+    }
+    if progress.evidence is not None:
+        headers["Location"] = f"/api/v1/evidence/{progress.evidence.id}"
+    return Response(status_code=status.HTTP_204_NO_CONTENT, headers=headers)
+
+
+@router.delete("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT)
+def cancel_upload(
+    upload_id: uuid.UUID,
+    victim: StreamingVictim,
+    runtime: RuntimeDep,
+    tus_resumable: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Stop an upload and throw away what arrived."""
+    _require_tus(tus_resumable)
+    with transaction(runtime.engine, writes=True) as db:
+        upload = uploads.get_owned(db, victim.id, upload_id)
+        uploads.terminate(db, upload, staging_for(runtime.blob_store))
+    return Response(status_code=status.HTTP_204_NO_CONTENT, headers=TUS_HEADERS)

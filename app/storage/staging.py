@@ -1,0 +1,246 @@
+"""Where a resumable (tus) upload's ciphertext waits until the upload is complete.
+
+The upload service hands over whole runs of sealed segments (`append`) and, at every
+checkpoint, the few bytes after them sealed as a "tail" keyed by the offset it belongs to.
+Each call returns only once what it was given is durable, so the offset the database records
+never runs ahead of stored bytes, and any server process can take the next PATCH.
+
+- Local folder: one staging file, appended in place; the finished file is renamed into place.
+- S3: a multipart upload; each append is one part, tails are small objects beside it.
+"""
+
+import contextlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from app.storage import BlobNotFound
+from app.storage.crypto import CIPHER_SEGMENT_SIZE, HEADER_SIZE, SEGMENT_SIZE
+from app.storage.local import LocalBlobStore, fsync_dir
+
+if TYPE_CHECKING:
+    from app.storage.s3 import S3BlobStore
+
+# S3 parts must be at least 5 MiB (but the last): appends there are 128 segments, 8 MiB.
+S3_SEGMENTS_PER_APPEND = 128
+
+
+class Staging(Protocol):
+    # How many plaintext bytes make one append (a whole number of segments).
+    append_size: int
+
+    def start(self, upload_id: str, header: bytes) -> dict[str, Any]:
+        """Begin staging; returns the backend's state to keep with the upload."""
+        ...
+
+    def append(
+        self, upload_id: str, state: dict[str, Any], first_segment: int, sealed: bytes
+    ) -> dict[str, Any]:
+        """Durably store sealed segments from `first_segment` on, replacing anything staged
+        from there (a crash can leave segments that were never acknowledged)."""
+        ...
+
+    def sync(self, upload_id: str) -> None:
+        """Make every append so far durable (called before an offset is recorded)."""
+        ...
+
+    def put_tail(self, upload_id: str, offset: int, sealed: bytes) -> None: ...
+
+    def get_tail(self, upload_id: str, offset: int) -> bytes | None: ...
+
+    def finish(self, upload_id: str, state: dict[str, Any], blob_key: str) -> None:
+        """Make everything appended the blob stored under `blob_key`."""
+        ...
+
+    def discard(self, upload_id: str, state: dict[str, Any]) -> None: ...
+
+
+class LocalStaging:
+    # 1 MiB per append: few enough writes to be fast, small enough tails to be cheap.
+    append_size = SEGMENT_SIZE * 16
+
+    def __init__(self, store: LocalBlobStore) -> None:
+        self.store = store
+        self.folder = store.staging
+
+    def _file(self, upload_id: str) -> Path:
+        return self.folder / f"{upload_id}.upload"
+
+    def _tail(self, upload_id: str, offset: int) -> Path:
+        return self.folder / f"{upload_id}.tail-{offset}"
+
+    def start(self, upload_id: str, header: bytes) -> dict[str, Any]:
+        with self._file(upload_id).open("wb") as handle:
+            handle.write(header)
+            handle.flush()
+            os.fsync(handle.fileno())
+        fsync_dir(self.folder)
+        return {}
+
+    def append(
+        self, upload_id: str, state: dict[str, Any], first_segment: int, sealed: bytes
+    ) -> dict[str, Any]:
+        position = HEADER_SIZE + first_segment * CIPHER_SEGMENT_SIZE
+        try:
+            with self._file(upload_id).open("r+b") as handle:
+                handle.truncate(position)
+                handle.seek(position)
+                handle.write(sealed)
+        except FileNotFoundError as error:
+            raise BlobNotFound(upload_id) from error
+        return state
+
+    def sync(self, upload_id: str) -> None:
+        fd = os.open(self._file(upload_id), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def put_tail(self, upload_id: str, offset: int, sealed: bytes) -> None:
+        target = self._tail(upload_id, offset)
+        temporary = target.with_suffix(".partial")
+        with temporary.open("wb") as handle:
+            handle.write(sealed)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(target)
+        fsync_dir(self.folder)
+        # Older tails are superseded once this offset is recorded; removing them is tidying.
+        for old in self.folder.glob(f"{upload_id}.tail-*"):
+            if old != target and not old.name.endswith(".partial"):
+                with contextlib.suppress(ValueError):
+                    if int(old.name.rsplit("-", 1)[1]) < offset:
+                        old.unlink(missing_ok=True)
+
+    def get_tail(self, upload_id: str, offset: int) -> bytes | None:
+        try:
+            return self._tail(upload_id, offset).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def finish(self, upload_id: str, state: dict[str, Any], blob_key: str) -> None:
+        target = self.store.path(blob_key)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._file(upload_id).replace(target)
+        fsync_dir(target.parent)
+        self.discard(upload_id, state)
+
+    def discard(self, upload_id: str, state: dict[str, Any]) -> None:
+        for path in self.folder.glob(f"{upload_id}.*"):
+            path.unlink(missing_ok=True)
+
+
+class S3Staging:
+    append_size = SEGMENT_SIZE * S3_SEGMENTS_PER_APPEND
+
+    def __init__(self, store: "S3BlobStore") -> None:
+        self.store = store
+        self.client = store.client
+        self.bucket = store.bucket
+
+    def _object(self, upload_id: str, name: str) -> str:
+        return f"{self.store.prefix}staging/{upload_id}/{name}"
+
+    def _blob(self, upload_id: str) -> str:
+        return self._object(upload_id, "blob")
+
+    def start(self, upload_id: str, header: bytes) -> dict[str, Any]:
+        upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._blob(upload_id))
+        # The header travels with the first part (parts but the last must be 5 MiB or more).
+        return {"multipart_id": upload["UploadId"], "parts": [], "header": header.hex()}
+
+    def append(
+        self, upload_id: str, state: dict[str, Any], first_segment: int, sealed: bytes
+    ) -> dict[str, Any]:
+        number = first_segment // S3_SEGMENTS_PER_APPEND + 1
+        body = bytes.fromhex(state["header"]) + sealed if number == 1 else sealed
+        etag = self.client.upload_part(
+            Bucket=self.bucket,
+            Key=self._blob(upload_id),
+            UploadId=state["multipart_id"],
+            PartNumber=number,
+            Body=body,
+        )["ETag"]
+        parts = [p for p in state["parts"] if p["PartNumber"] < number]
+        return {**state, "parts": [*parts, {"PartNumber": number, "ETag": etag}]}
+
+    def sync(self, upload_id: str) -> None:
+        """Each part is durable once S3 has answered for it."""
+
+    def put_tail(self, upload_id: str, offset: int, sealed: bytes) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=self._object(upload_id, f"tail-{offset}"), Body=sealed
+        )
+
+    def get_tail(self, upload_id: str, offset: int) -> bytes | None:
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=self._object(upload_id, f"tail-{offset}")
+            )
+        except self.client.exceptions.NoSuchKey:
+            return None
+        data: bytes = response["Body"].read()
+        return data
+
+    def finish(self, upload_id: str, state: dict[str, Any], blob_key: str) -> None:
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=self._blob(upload_id),
+            UploadId=state["multipart_id"],
+            MultipartUpload={"Parts": state["parts"]},
+        )
+        # Server-side copy into place (one request for objects up to 5 GiB; larger in parts).
+        source = f"{self.bucket}/{self._blob(upload_id)}"  # keys are ids: nothing to escape
+        size = self.client.head_object(Bucket=self.bucket, Key=self._blob(upload_id))[
+            "ContentLength"
+        ]
+        self._copy(source, self.store.prefix + blob_key, size)
+        self.discard(upload_id, {})
+
+    def _copy(self, source: str, key: str, size: int) -> None:
+        limit = 5 * 1024**3
+        if size <= limit:
+            self.client.copy_object(Bucket=self.bucket, Key=key, CopySource=source)
+            return
+        upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+        parts = []
+        for number, start in enumerate(range(0, size, limit), start=1):
+            end = min(start + limit, size) - 1
+            etag = self.client.upload_part_copy(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=number,
+                CopySource=source,
+                CopySourceRange=f"bytes={start}-{end}",
+            )["CopyPartResult"]["ETag"]
+            parts.append({"PartNumber": number, "ETag": etag})
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+            MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+        )
+
+    def discard(self, upload_id: str, state: dict[str, Any]) -> None:
+        if state.get("multipart_id"):
+            with contextlib.suppress(Exception):
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=self._blob(upload_id), UploadId=state["multipart_id"]
+                )
+        listing = self.client.list_objects_v2(
+            Bucket=self.bucket, Prefix=self._object(upload_id, "")
+        )
+        for item in listing.get("Contents", []):
+            self.client.delete_object(Bucket=self.bucket, Key=item["Key"])
+
+
+def staging_for(store: object) -> Staging:
+    from app.storage.s3 import S3BlobStore
+
+    if isinstance(store, LocalBlobStore):
+        return LocalStaging(store)
+    if isinstance(store, S3BlobStore):
+        return S3Staging(store)
+    raise TypeError("no staging for this blob store")
