@@ -1,7 +1,10 @@
 """The `waymark` command: serve, migrate, and create organisations and their staff."""
 
+import base64
+import os
 import secrets
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,10 +15,13 @@ from sqlmodel import select
 from app.config import ConfigurationError, Settings
 from app.db import make_engine, transaction
 from app.errors import DomainError
+from app.keys import load_keys
 from app.migrations.runner import upgrade_to_head
 from app.models.organisation import Organisation
 from app.models.user import Email, Role, User
-from app.services import accounts
+from app.services import accounts, data_keys, uploads
+from app.storage import open_blob_store
+from app.storage.staging import staging_for
 
 main = typer.Typer(help="Waymark: an incident log for people being stalked.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations (advocacy services).", no_args_is_help=True)
@@ -25,7 +31,11 @@ advocate_app = typer.Typer(
 admin_app = typer.Typer(help="Organisation admins.", no_args_is_help=True)
 main.add_typer(org_app, name="org")
 main.add_typer(advocate_app, name="advocate")
+keys_app = typer.Typer(help="The service's keys.", no_args_is_help=True)
+uploads_app = typer.Typer(help="Resumable uploads.", no_args_is_help=True)
 main.add_typer(admin_app, name="admin")
+main.add_typer(keys_app, name="keys")
+main.add_typer(uploads_app, name="uploads")
 
 
 def _settings() -> Settings:
@@ -147,3 +157,56 @@ def create_admin(
 ) -> None:
     """Create an organisation admin. Without --password-stdin a password is generated."""
     _create_staff(Role.admin, org, email, name, password_stdin)
+
+
+@keys_app.command("rotate")
+def rotate_keys() -> None:
+    """Rewrap every victim's data key under the current master key (blobs are untouched).
+
+    Put the new key in WAYMARK_MASTER_KEY and the old one in WAYMARK_PREVIOUS_MASTER_KEYS,
+    run this, then drop the old key. In development, `waymark keys new-master` does the first
+    step for the generated key files."""
+    settings = _settings()
+    keys = load_keys(settings)
+    engine = make_engine(settings.resolved_database_url)
+    with transaction(engine, writes=True) as db:
+        count = data_keys.rotate(db, keys)
+    typer.echo(f"rewrapped {count} data key(s) under the current master key")
+
+
+@keys_app.command("new-master")
+def new_master_key() -> None:
+    """Development only: make a new master key file, keeping the old one as a previous key."""
+    settings = _settings()
+    if settings.is_production:
+        typer.echo("waymark: in production, set WAYMARK_MASTER_KEY yourself", err=True)
+        raise typer.Exit(2)
+    load_keys(settings)  # make sure the current files exist
+    current = settings.keys_dir / "master.key"
+    previous = settings.keys_dir / "master.previous"
+    old = current.read_text().strip()
+    kept = previous.read_text().strip() if previous.exists() else ""
+    _write_secret(previous, ",".join(filter(None, [kept, old])) + "\n")
+    _write_secret(current, base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
+    typer.echo("new master key made; now run `waymark keys rotate`")
+
+
+def _write_secret(path: Path, text: str) -> None:
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)
+
+
+@uploads_app.command("expire")
+def expire_uploads() -> None:
+    """Remove abandoned uploads past their expiry, with their staged data."""
+    settings = _settings()
+    engine = make_engine(settings.resolved_database_url)
+    staging = staging_for(open_blob_store(settings.resolved_storage_url))
+    with transaction(engine, writes=True) as db:
+        count = uploads.expire(db, staging)
+    typer.echo(f"removed {count} expired upload(s)")
