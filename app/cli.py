@@ -19,7 +19,7 @@ from app.keys import load_keys
 from app.migrations.runner import upgrade_to_head
 from app.models.organisation import Organisation
 from app.models.user import Email, Role, User
-from app.services import accounts, data_keys, uploads
+from app.services import accounts, auth_sessions, data_keys, uploads
 from app.storage import open_blob_store
 from app.storage.staging import staging_for
 
@@ -157,6 +157,24 @@ def create_admin(
 ) -> None:
     """Create an organisation admin. Without --password-stdin a password is generated."""
     _create_staff(Role.admin, org, email, name, password_stdin)
+
+
+@advocate_app.command("deactivate")
+def deactivate_advocate(
+    email: Annotated[str, typer.Argument(help="The advocate's email.")],
+) -> None:
+    """End an advocate's access at once: every session ends and they cannot sign in again.
+    Their cases stay with the victims, who can share with someone else."""
+    engine = make_engine(_settings().resolved_database_url)
+    with transaction(engine, writes=True) as db:
+        user = db.exec(select(User).where(User.email == email.strip().lower())).first()
+        if user is None or user.role not in (Role.advocate, Role.admin):
+            typer.echo("waymark: no advocate or admin with that email", err=True)
+            raise typer.Exit(1)
+        user.active = False
+        db.add(user)
+        ended = auth_sessions.revoke_all(db, user)
+    typer.echo(f"deactivated {user.display_name!r}; ended {ended} session(s)")
 
 
 @keys_app.command("rotate")

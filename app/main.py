@@ -11,11 +11,15 @@ from app.api import (
     account,
     audit,
     auth,
+    cases,
     evidence,
     health,
     impact_notes,
     incidents,
+    invitations,
+    org,
     police_reports,
+    shares,
     timeline,
     uploads,
 )
@@ -90,6 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads,
         timeline,
         audit,
+        invitations,
+        shares,
+        cases,
+        org,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 

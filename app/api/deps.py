@@ -44,10 +44,17 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
+def writes_on_read(request: Request) -> None:
+    """For routers whose reads write too (an advocate's every look is audited): take the write
+    lock up front, as an unsafe method would."""
+    request.state.writes = True
+
+
 def get_db(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
     # scope="function" below: the commit happens before the response is sent, so a failed
     # commit is an error response, never a success for work that was lost.
-    with transaction(runtime.engine, writes=request.method not in SAFE_METHODS) as db:
+    writes = request.method not in SAFE_METHODS or getattr(request.state, "writes", False)
+    with transaction(runtime.engine, writes=writes) as db:
         yield db
 
 
@@ -93,6 +100,24 @@ def get_current_victim(user: CurrentUser) -> User:
 
 
 CurrentVictim = Annotated[User, Depends(get_current_victim)]
+
+
+def get_current_advocate(user: CurrentUser) -> User:
+    if user.role != Role.advocate:
+        raise Forbidden("Only advocates can do this.")
+    return user
+
+
+CurrentAdvocate = Annotated[User, Depends(get_current_advocate)]
+
+
+def get_current_admin(user: CurrentUser) -> User:
+    if user.role != Role.admin:
+        raise Forbidden("Only an organisation's admins can do this.")
+    return user
+
+
+CurrentAdmin = Annotated[User, Depends(get_current_admin)]
 
 
 def get_streaming_victim(request: Request, runtime: RuntimeDep) -> User:

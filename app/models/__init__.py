@@ -3,6 +3,7 @@ table on SQLModel.metadata (Alembic and the schema test rely on that)."""
 
 from sqlmodel import SQLModel
 
+from app.models.advocate_note import AdvocateNote
 from app.models.audit import AuditChain, AuditEvent
 from app.models.auth_session import AuthSession
 from app.models.data_key import DataKey
@@ -12,6 +13,7 @@ from app.models.incident import Incident
 from app.models.organisation import Organisation
 from app.models.police_report import PoliceReport, PoliceReportIncident
 from app.models.record import RecordRevision
+from app.models.share import Invitation, Share
 from app.models.upload import Upload
 from app.models.user import User
 
@@ -20,6 +22,7 @@ ALL_TABLES = SQLModel.metadata
 
 __all__ = [
     "ALL_TABLES",
+    "AdvocateNote",
     "AuditChain",
     "AuditEvent",
     "AuthSession",
@@ -28,10 +31,12 @@ __all__ = [
     "EvidenceIncident",
     "ImpactNote",
     "Incident",
+    "Invitation",
     "Organisation",
     "PoliceReport",
     "PoliceReportIncident",
     "RecordRevision",
+    "Share",
     "Upload",
     "User",
 ]

@@ -1,3 +1,4 @@
+import unicodedata
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -20,9 +21,13 @@ def _normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+# Characters that reorder the text around them: a name could be made to read as another.
+_DIRECTION_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _no_control_characters(text: str) -> str:
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise ValueError("must not contain control characters")
+    if any(unicodedata.category(c) == "Cc" or c in _DIRECTION_OVERRIDES for c in text):
+        raise ValueError("must not contain control or text-direction characters")
     return text
 
 

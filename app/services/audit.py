@@ -21,6 +21,7 @@ from app.models.audit import (
     AuditEventPublic,
     AuditVerification,
 )
+from app.models.organisation import Organisation
 from app.models.types import utcnow
 from app.models.user import User
 
@@ -44,6 +45,13 @@ _PHRASES: dict[str, str] = {
     "evidence.amended": "changed a file's description or incidents",
     "evidence.withdrawn": "withdrew a file",
     "evidence.downloaded": "downloaded a file",
+    "evidence.viewed": "looked at a file's details",
+    "incident.viewed": "looked at an incident",
+    "case.viewed": "viewed your timeline",
+    "share.created": "shared your log with an advocate",
+    "share.revoked": "stopped sharing your log with an advocate",
+    "note.created": "wrote a note on your case",
+    "pack.exported": "exported an evidence pack",
 }
 
 
@@ -117,7 +125,11 @@ def record_own(db: Session, user: User, action: str) -> None:
 def page(
     db: Session, victim_id: uuid.UUID, *, limit: int, after_seq: int | None, newest_first: bool
 ) -> list[AuditEventPublic]:
-    statement = select(AuditEvent, User).outerjoin(User, col(User.id) == col(AuditEvent.actor_id))
+    statement = (
+        select(AuditEvent, User, Organisation)
+        .outerjoin(User, col(User.id) == col(AuditEvent.actor_id))
+        .outerjoin(Organisation, col(Organisation.id) == col(User.organisation_id))
+    )
     statement = statement.where(AuditEvent.victim_id == victim_id)
     if after_seq is not None:
         statement = statement.where(
@@ -125,10 +137,15 @@ def page(
         )
     order = col(AuditEvent.seq).desc() if newest_first else col(AuditEvent.seq)
     rows = db.exec(statement.order_by(order).limit(limit)).all()
-    return [to_public(event, actor, victim_id) for event, actor in rows]
+    return [to_public(event, actor, victim_id, organisation) for event, actor, organisation in rows]
 
 
-def to_public(event: AuditEvent, actor: User | None, victim_id: uuid.UUID) -> AuditEventPublic:
+def to_public(
+    event: AuditEvent,
+    actor: User | None,
+    victim_id: uuid.UUID,
+    organisation: Organisation | None = None,
+) -> AuditEventPublic:
     return AuditEventPublic(
         seq=event.seq,
         at=event.at,
@@ -142,16 +159,21 @@ def to_public(event: AuditEvent, actor: User | None, victim_id: uuid.UUID) -> Au
         target_id=event.target_id,
         prev_hash=event.prev_hash,
         hash=event.hash,
-        description=describe(event, actor, victim_id),
+        description=describe(event, actor, victim_id, organisation),
     )
 
 
-def describe(event: AuditEvent, actor: User | None, victim_id: uuid.UUID) -> str:
+def describe(
+    event: AuditEvent,
+    actor: User | None,
+    victim_id: uuid.UUID,
+    organisation: Organisation | None = None,
+) -> str:
     phrase = _PHRASES.get(event.action, event.action.replace(".", " ").replace("_", " "))
     if event.actor_id == victim_id:
         who = "You"
     elif actor is not None:
-        who = actor.display_name
+        who = f"{actor.display_name} ({organisation.name})" if organisation else actor.display_name
     else:
         who = "Someone whose account has since been removed"
     return f"{who} {phrase}."

@@ -79,6 +79,13 @@ class LoginGuard:
             ("account:" + self._mac("account", email), ACCOUNT_POLICY),
         ]
 
+    def check(self, keys: list[tuple[str, Policy]]) -> None:
+        """Refuse with 429 while any of these keys is being slowed down."""
+        self._check(keys)
+
+    def fail(self, keys: list[tuple[str, Policy]]) -> None:
+        self._fail(keys)
+
     def _check(self, keys: list[tuple[str, Policy]]) -> None:
         wait = max(self._throttle.retry_after(key, policy) for key, policy in keys)
         if wait > 0:

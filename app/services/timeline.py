@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Select, and_, literal, or_, union_all
 from sqlmodel import Session, col, select
 
 from app.errors import InvalidInput
+from app.models.advocate_note import AdvocateNote
 from app.models.codes import BEHAVIOUR_WORDS, Behaviour
 from app.models.evidence import Evidence, EvidenceIncident
 from app.models.fields import contains_code
@@ -29,7 +30,14 @@ from app.models.impact_note import ImpactNote
 from app.models.incident import Incident
 from app.models.police_report import PoliceReport, PoliceReportIncident, crime_reference_key
 from app.models.record import OwnedRecord
-from app.services import evidence, impact_notes, incidents, police_reports, search
+from app.services import (
+    advocate_notes,
+    evidence,
+    impact_notes,
+    incidents,
+    police_reports,
+    search,
+)
 
 MAX_LIMIT = 200
 SUMMARY_LENGTH = 140
@@ -44,6 +52,8 @@ class Filters:
     crime_reference: str | None = None
     query: str | None = None
     include_withdrawn: bool = False
+    # An advocate sees the notes written on their own case, not other advocates' notes.
+    notes_of_share: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,11 @@ def _evidence_summary(item: Any) -> str:
     return f"{label}: {_shorten(item.description)}" if item.description else label
 
 
+def _note_summary(item: Any) -> str:
+    author = item.author.display_name or "your advocate"
+    return f"Note from {author}: {_shorten(item.body)}"
+
+
 def _report_summary(item: Any) -> str:
     reference = item.crime_reference or "no crime reference yet"
     return f"Reported to police ({reference})"
@@ -166,6 +181,16 @@ def _narrow_evidence(
                 )
             )
         ]
+    return []
+
+
+def _narrow_advocate_notes(
+    _db: Session, _owner: uuid.UUID, f: Filters
+) -> list[ColumnElement[bool]] | None:
+    if f.behaviours or f.crime_reference:
+        return None
+    if f.notes_of_share is not None:
+        return [col(AdvocateNote.share_id) == f.notes_of_share]
     return []
 
 
@@ -221,6 +246,15 @@ SOURCES: tuple[Source, ...] = (
         at_of=lambda item: item.captured_at or item.uploaded_at,  # type: ignore[attr-defined]
         summary_of=_evidence_summary,
         narrow=_narrow_evidence,
+    ),
+    Source(
+        kind="advocate_note",
+        model=AdvocateNote,
+        at=AdvocateNote.recorded_at,
+        load=lambda db, rows: advocate_notes.to_public(db, rows),
+        at_of=lambda item: item.created_at,  # type: ignore[attr-defined]
+        summary_of=_note_summary,
+        narrow=_narrow_advocate_notes,
     ),
 )
 TimelineKind = StrEnum("TimelineKind", {source.kind: source.kind for source in SOURCES})  # type: ignore[misc]

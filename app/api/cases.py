@@ -1,0 +1,161 @@
+"""An advocate's caseload: the logs victims chose to share with them. Advocates read; they
+never change a victim's records. Every look they take is on the victim's audit trail."""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime
+
+from app.api.deps import CurrentAdvocate, RuntimeDep, SessionDep, writes_on_read
+from app.api.pages import CursorParam, Limit, Order, Page
+from app.api.timeline import timeline_filters
+from app.errors import NotFound
+from app.models.advocate_note import AdvocateNoteCreate, AdvocateNotePublic
+from app.models.evidence import Evidence, EvidencePublic
+from app.models.incident import IncidentPublic
+from app.models.share import CasePublic, Share
+from app.models.user import User
+from app.services import advocate_notes, data_keys, evidence, incidents, records, sharing, timeline
+from app.services.downloads import RangeNotSatisfiable, content_disposition, parse_range
+
+router = APIRouter(prefix="/cases", tags=["cases"], dependencies=[Depends(writes_on_read)])
+
+
+@dataclass(frozen=True)
+class Case:
+    share: Share
+    victim: User
+    advocate: User
+
+
+def shared_case(case_id: uuid.UUID, advocate: CurrentAdvocate, db: SessionDep) -> Case:
+    """A live share to this advocate, or nothing at all (404, never 403)."""
+    share, victim = sharing.live_case(db, advocate, case_id)
+    return Case(share, victim, advocate)
+
+
+SharedCase = Annotated[Case, Depends(shared_case)]
+
+
+@router.get("", response_model=Page[CasePublic])
+def list_cases(advocate: CurrentAdvocate, db: SessionDep) -> Page[CasePublic]:
+    """The people who have shared their log with you."""
+    return Page(items=sharing.cases(db, advocate))
+
+
+@router.get("/{case_id}", response_model=CasePublic)
+def read_case(case: SharedCase, db: SessionDep) -> CasePublic:
+    """One case: who, since when, how much is in it."""
+    sharing.viewed(db, case.share, case.advocate, "case.viewed", "share", case.share.id)
+    return sharing.case_public(db, case.share, case.victim)
+
+
+@router.get("/{case_id}/timeline", response_model=timeline.TimelinePage)
+def read_case_timeline(
+    case: SharedCase,
+    db: SessionDep,
+    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    kinds: Annotated[str | None, Query(max_length=200)] = None,
+    behaviours: Annotated[str | None, Query(max_length=400)] = None,
+    crime_reference: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    order: Order = Order.asc,
+    limit: Limit = 50,
+    cursor: CursorParam = None,
+) -> timeline.TimelinePage:
+    """The victim's timeline, as they see it (withdrawn records stay hidden)."""
+    filters = timeline_filters(start, end, kinds, behaviours, crime_reference, q, False)
+    filters = timeline.Filters(**{**filters.__dict__, "notes_of_share": case.share.id})
+    sharing.viewed(db, case.share, case.advocate, "case.viewed", "share", case.share.id)
+    return timeline.page(
+        db, case.victim.id, filters, limit=limit, cursor=cursor, descending=order is Order.desc
+    )
+
+
+@router.get("/{case_id}/incidents/{incident_id}", response_model=IncidentPublic)
+def read_case_incident(case: SharedCase, incident_id: uuid.UUID, db: SessionDep) -> IncidentPublic:
+    """One incident of the case."""
+    incident = records.get_owned(db, incidents.KIND, case.victim.id, incident_id)
+    if incident.withdrawn_at is not None:
+        raise NotFound("No such incident.")
+    sharing.viewed(db, case.share, case.advocate, "incident.viewed", "incident", incident.id)
+    return incidents.to_public(db, [incident])[0]
+
+
+def _live_evidence(case: Case, evidence_id: uuid.UUID, db: SessionDep) -> Evidence:
+    item = records.get_owned(db, evidence.KIND, case.victim.id, evidence_id)
+    if item.withdrawn_at is not None:
+        raise NotFound("No such evidence.")
+    return item
+
+
+@router.get("/{case_id}/evidence/{evidence_id}", response_model=EvidencePublic)
+def read_case_evidence(case: SharedCase, evidence_id: uuid.UUID, db: SessionDep) -> EvidencePublic:
+    """One file's record."""
+    item = _live_evidence(case, evidence_id, db)
+    sharing.viewed(db, case.share, case.advocate, "evidence.viewed", "evidence", item.id)
+    return evidence.to_public(db, [item])[0]
+
+
+@router.get(
+    "/{case_id}/evidence/{evidence_id}/content",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        206: {"description": "A range."},
+    },
+)
+def download_case_evidence(
+    case: SharedCase, evidence_id: uuid.UUID, request: Request, db: SessionDep, runtime: RuntimeDep
+) -> StreamingResponse:
+    """The original file, byte for byte."""
+    item = _live_evidence(case, evidence_id, db)
+    try:
+        start, end = parse_range(request.headers.get("range"), item.size)
+    except RangeNotSatisfiable:
+        return StreamingResponse(
+            iter(()), status_code=416, headers={"Content-Range": f"bytes */{item.size}"}
+        )
+    sharing.viewed(db, case.share, case.advocate, "evidence.downloaded", "evidence", item.id)
+    plaintext = evidence.reader(
+        runtime.blob_store, item, data_keys.data_key_for(db, case.victim.id, runtime.keys)
+    )
+    partial = (start, end) != (0, item.size)
+    headers = {
+        "Content-Length": str(end - start),
+        "Content-Disposition": content_disposition(item.original_filename),
+        "Accept-Ranges": "bytes",
+    }
+    if partial:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{item.size}"
+
+    def body() -> Iterator[bytes]:
+        yield from plaintext.range(start, end)
+
+    return StreamingResponse(
+        body(), status_code=206 if partial else 200, media_type=item.media_type, headers=headers
+    )
+
+
+@router.get("/{case_id}/notes", response_model=Page[AdvocateNotePublic])
+def list_case_notes(case: SharedCase, db: SessionDep) -> Page[AdvocateNotePublic]:
+    """Your notes on this case, oldest first."""
+    return Page(items=advocate_notes.to_public(db, advocate_notes.for_case(db, case.share)))
+
+
+@router.post(
+    "/{case_id}/notes", status_code=status.HTTP_201_CREATED, response_model=AdvocateNotePublic
+)
+def write_case_note(
+    case: SharedCase, body: AdvocateNoteCreate, db: SessionDep, response: Response
+) -> AdvocateNotePublic:
+    """Add a note; the victim sees it on their timeline."""
+    note, created = advocate_notes.write(db, case.share, case.advocate, body)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return advocate_notes.to_public(db, [note])[0]

@@ -1,0 +1,102 @@
+"""Notes advocates write on a case. They are part of the victim's log: the victim reads them on
+their timeline, and they are never changed once written."""
+
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.errors import Conflict
+from app.models.advocate_note import (
+    AdvocateNote,
+    AdvocateNoteCreate,
+    AdvocateNotePublic,
+    NoteAuthor,
+)
+from app.models.share import Share
+from app.models.types import utcnow
+from app.models.user import User
+from app.services import audit, search
+
+KIND = "advocate_note"
+
+
+def write(
+    db: Session, share: Share, advocate: User, body: AdvocateNoteCreate
+) -> tuple[AdvocateNote, bool]:
+    if body.id is not None:
+        existing = db.exec(
+            select(AdvocateNote).where(
+                AdvocateNote.id == body.id,
+                AdvocateNote.owner_id == share.victim_id,
+                AdvocateNote.author_id == advocate.id,
+            )
+        ).first()
+        if existing is not None:
+            if existing.body != body.body:
+                raise Conflict("A different note was already saved with this id.")
+            return existing, False
+    now = utcnow()
+    note = AdvocateNote(
+        owner_id=share.victim_id,
+        author_id=advocate.id,
+        share_id=share.id,
+        body=body.body,
+        recorded_at=now,
+        updated_at=now,
+    )
+    if body.id is not None:
+        note.id = body.id
+    try:
+        with db.begin_nested():
+            db.add(note)
+            db.flush()
+    except IntegrityError as error:  # the id is taken by another record
+        raise Conflict("This id cannot be used. Make a new one.") from error
+    search.index(db, kind=KIND, record_id=note.id, owner_id=share.victim_id, body=note.body)
+    audit.record(
+        db,
+        victim_id=share.victim_id,
+        actor=advocate,
+        action="note.created",
+        target_kind=KIND,
+        target_id=note.id,
+    )
+    return note, True
+
+
+def to_public(db: Session, notes: Sequence[AdvocateNote]) -> list[AdvocateNotePublic]:
+    authors = (
+        {
+            user.id: user
+            for user in db.exec(
+                select(User).where(col(User.id).in_({n.author_id for n in notes}))
+            ).all()
+        }
+        if notes
+        else {}
+    )
+    return [
+        AdvocateNotePublic(
+            id=note.id,
+            body=note.body,
+            created_at=note.recorded_at,
+            author=NoteAuthor(
+                id=note.author_id,
+                display_name=authors[note.author_id].display_name
+                if note.author_id in authors
+                else None,
+            ),
+        )
+        for note in notes
+    ]
+
+
+def for_case(db: Session, share: Share) -> list[AdvocateNote]:
+    return list(
+        db.exec(
+            select(AdvocateNote)
+            .where(AdvocateNote.owner_id == share.victim_id, AdvocateNote.share_id == share.id)
+            .order_by(col(AdvocateNote.recorded_at), col(AdvocateNote.id))
+        ).all()
+    )
