@@ -15,6 +15,7 @@ from sqlmodel import select
 from app.config import ConfigurationError, Settings
 from app.db import make_engine, transaction
 from app.errors import DomainError
+from app.export.verify import verify_pack
 from app.keys import load_keys
 from app.migrations.runner import upgrade_to_head
 from app.models.organisation import Organisation
@@ -157,6 +158,24 @@ def create_admin(
 ) -> None:
     """Create an organisation admin. Without --password-stdin a password is generated."""
     _create_staff(Role.admin, org, email, name, password_stdin)
+
+
+@main.command("verify-pack")
+def verify_pack_command(
+    pack: Annotated[
+        Path, typer.Argument(help="The evidence pack (.zip).", exists=True, dir_okay=False)
+    ],
+    fingerprint: Annotated[
+        str | None, typer.Option(help="The signing key fingerprint you expect (SHA256:…).")
+    ] = None,
+) -> None:
+    """Check an evidence pack: every file's hash, the manifest, the signature and the audit
+    trail. Exits 0 when everything holds, 1 on any mismatch."""
+    report = verify_pack(pack, fingerprint)
+    for line in report.lines():
+        typer.echo(line)
+    typer.echo("This pack is intact." if report.ok else "This pack has been changed or is damaged.")
+    raise typer.Exit(0 if report.ok else 1)
 
 
 @advocate_app.command("deactivate")

@@ -23,6 +23,8 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # Uvicorn's access log prints raw paths with query strings (search terms); ours replaces it.
     logging.getLogger("uvicorn.access").disabled = True
+    # fontTools narrates every font it subsets into a PDF.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

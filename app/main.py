@@ -13,6 +13,7 @@ from app.api import (
     auth,
     cases,
     evidence,
+    exports,
     health,
     impact_notes,
     incidents,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shares,
         cases,
         org,
+        exports,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
 from app.api.deps import CurrentAdvocate, RuntimeDep, SessionDep, writes_on_read
+from app.api.exports import PackFiltersDep, pack_response
 from app.api.pages import CursorParam, Limit, Order, Page
 from app.api.timeline import timeline_filters
 from app.errors import NotFound
@@ -21,6 +22,7 @@ from app.models.share import CasePublic, Share
 from app.models.user import User
 from app.services import advocate_notes, data_keys, evidence, incidents, records, sharing, timeline
 from app.services.downloads import RangeNotSatisfiable, content_disposition, parse_range
+from app.services.exports import export_pack
 
 router = APIRouter(prefix="/cases", tags=["cases"], dependencies=[Depends(writes_on_read)])
 
@@ -159,3 +161,24 @@ def write_case_note(
     if not created:
         response.status_code = status.HTTP_200_OK
     return advocate_notes.to_public(db, [note])[0]
+
+
+@router.get(
+    "/{case_id}/exports/pack",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {}}, "description": "The evidence pack."}},
+)
+def export_case_pack(
+    case: SharedCase, filters: PackFiltersDep, db: SessionDep, runtime: RuntimeDep
+) -> StreamingResponse:
+    """The case's evidence pack, when the person has allowed you to export it."""
+    pack = export_pack(
+        db,
+        case.victim,
+        case.advocate,
+        filters,
+        store=runtime.blob_store,
+        keys=runtime.keys,
+        share=case.share,
+    )
+    return pack_response(pack)

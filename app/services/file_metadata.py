@@ -14,7 +14,6 @@ from typing import Any
 
 from hachoir.metadata import extractMetadata
 from hachoir.parser import createParser
-from hachoir.stream import InputIOStream
 from PIL import ExifTags, Image, ImageOps
 from pillow_heif import register_heif_opener
 
@@ -105,7 +104,8 @@ def _image_claims(plaintext: io.RawIOBase) -> FileClaims:
 
 def _media_claims(plaintext: io.RawIOBase) -> FileClaims:
     plaintext.seek(0)
-    parser = createParser(InputIOStream(io.BufferedReader(plaintext), source="evidence"))
+    # createParser takes a file object (it wraps it in a hachoir stream itself).
+    parser = createParser(io.BufferedReader(plaintext))
     if parser is None:
         return FileClaims()
     with parser:

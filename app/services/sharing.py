@@ -205,16 +205,18 @@ _COUNTED: tuple[tuple[str, type[OwnedRecord]], ...] = (
 )
 
 
-def case_counts(db: Session, victim_id: uuid.UUID) -> tuple[dict[str, int], datetime | None]:
-    """Live records per kind, and when anything was last added or changed."""
+def case_counts(db: Session, share: Share) -> tuple[dict[str, int], datetime | None]:
+    """Live records per kind, and when anything was last added or changed, as the case's
+    advocate sees them: the victim's records and this case's own notes (as on its timeline)."""
     counts: dict[str, int] = {}
     latest: datetime | None = None
     for kind, model in _COUNTED:
-        number, last = db.exec(
-            select(func.count(), func.max(model.updated_at)).where(
-                model.owner_id == victim_id, col(model.withdrawn_at).is_(None)
-            )
-        ).one()
+        statement = select(func.count(), func.max(model.updated_at)).where(
+            model.owner_id == share.victim_id, col(model.withdrawn_at).is_(None)
+        )
+        if model is AdvocateNote:
+            statement = statement.where(col(AdvocateNote.share_id) == share.id)
+        number, last = db.exec(statement).one()
         counts[kind] = int(number)
         # max() keeps the column's type, so this is already an aware datetime.
         if last is not None and (latest is None or last > latest):
@@ -237,7 +239,7 @@ def cases(db: Session, advocate: User) -> list[CasePublic]:
 
 
 def case_public(db: Session, share: Share, victim: User) -> CasePublic:
-    per_kind, last = case_counts(db, victim.id)
+    per_kind, last = case_counts(db, share)
     return CasePublic(
         id=share.id,
         victim=VictimSummary(display_name=victim.display_name),

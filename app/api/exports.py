@@ -1,0 +1,83 @@
+"""Evidence packs for the police: a streamed zip with its exact size (DESIGN §6)."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import PlainTextResponse, StreamingResponse
+from pydantic import AwareDatetime
+
+from app.api.deps import CurrentVictim, RuntimeDep, SessionDep, writes_on_read
+from app.api.pages import comma_separated
+from app.errors import InvalidInput
+from app.export.content import Include, PackFilters
+from app.export.pack import Pack, key_fingerprint, public_key_pem
+from app.services.downloads import content_disposition
+from app.services.exports import export_pack
+
+router = APIRouter(tags=["exports"])
+
+ZIP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/zip": {}}, "description": "The evidence pack."}
+}
+
+
+def pack_filters(
+    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    crime_reference: Annotated[str | None, Query(max_length=64)] = None,
+    include: Annotated[
+        str | None, Query(max_length=100, description="impact_notes,evidence,advocate_notes")
+    ] = None,
+) -> PackFilters:
+    if start and end and end <= start:
+        raise InvalidInput("'to' must be after 'from'.", field="to", where="query")
+    chosen = (
+        frozenset(comma_separated(include, Include, "include"))
+        if include is not None
+        else frozenset(Include)
+    )
+    return PackFilters(
+        start=start,
+        end=end,
+        crime_reference=(crime_reference or "").strip() or None,
+        include=chosen,
+    )
+
+
+PackFiltersDep = Annotated[PackFilters, Depends(pack_filters)]
+
+
+def pack_response(pack: Pack) -> StreamingResponse:
+    return StreamingResponse(
+        pack.chunks,
+        media_type="application/zip",
+        headers={
+            "Content-Length": str(pack.size),
+            "Content-Disposition": content_disposition(pack.filename),
+        },
+    )
+
+
+@router.get(
+    "/exports/pack",
+    response_class=StreamingResponse,
+    responses=ZIP_RESPONSES,
+    dependencies=[Depends(writes_on_read)],
+)
+def export_own_pack(
+    victim: CurrentVictim, filters: PackFiltersDep, db: SessionDep, runtime: RuntimeDep
+) -> StreamingResponse:
+    """Your evidence pack: PDF chronology, originals, hashes and a signature."""
+    pack = export_pack(db, victim, victim, filters, store=runtime.blob_store, keys=runtime.keys)
+    return pack_response(pack)
+
+
+@router.get("/signing-key", response_class=PlainTextResponse)
+def signing_key(runtime: RuntimeDep) -> PlainTextResponse:
+    """The public key evidence packs are signed with, and its fingerprint."""
+    public = runtime.keys.signing_key.public_key()
+    return PlainTextResponse(
+        public_key_pem(public).decode(),
+        media_type="application/x-pem-file",
+        headers={"Waymark-Key-Fingerprint": key_fingerprint(public)},
+    )

@@ -1,0 +1,164 @@
+"""What goes into a pack: the victim's live records, filtered, in time order."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.models.advocate_note import AdvocateNote, AdvocateNotePublic
+from app.models.audit import AuditEvent
+from app.models.evidence import Evidence, EvidencePublic
+from app.models.impact_note import ImpactNote, ImpactNotePublic
+from app.models.incident import Incident, IncidentPublic
+from app.models.police_report import PoliceReport, PoliceReportPublic, crime_reference_key
+from app.models.record import OwnedRecord
+from app.models.user import User
+from app.services import advocate_notes, evidence, impact_notes, incidents, police_reports, records
+
+
+class Include(StrEnum):
+    impact_notes = "impact_notes"
+    evidence = "evidence"
+    advocate_notes = "advocate_notes"
+
+
+@dataclass(frozen=True)
+class PackFilters:
+    start: datetime | None = None
+    end: datetime | None = None
+    crime_reference: str | None = None
+    include: frozenset[Include] = frozenset(Include)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+            "crime_reference": self.crime_reference,
+            "include": sorted(self.include),
+        }
+
+
+@dataclass
+class PackContent:
+    victim: User
+    exported_by: User
+    filters: PackFilters
+    incidents: list[IncidentPublic] = field(default_factory=list)
+    impact_notes: list[ImpactNotePublic] = field(default_factory=list)
+    police_reports: list[PoliceReportPublic] = field(default_factory=list)
+    evidence: list[EvidencePublic] = field(default_factory=list)
+    advocate_notes: list[AdvocateNotePublic] = field(default_factory=list)
+    # Every revision of every record in the pack, by record id (oldest first).
+    revisions: dict[uuid.UUID, list[dict[str, Any]]] = field(default_factory=dict)
+    audit_events: list[AuditEvent] = field(default_factory=list)
+    evidence_rows: dict[uuid.UUID, Evidence] = field(default_factory=dict)
+
+    def period(self) -> tuple[datetime | None, datetime | None]:
+        moments = [i.occurred_at for i in self.incidents] + [
+            r.reported_at for r in self.police_reports
+        ]
+        moments += [n.noted_at for n in self.impact_notes]
+        if not moments:
+            return self.filters.start, self.filters.end
+        return min(moments), max(moments)
+
+
+def _live(
+    db: Session, model: type[OwnedRecord], owner_id: uuid.UUID, at: Any, f: PackFilters
+) -> list[Any]:
+    statement = (
+        select(model)
+        .where(model.owner_id == owner_id, col(model.withdrawn_at).is_(None))
+        .order_by(col(at), col(model.id))
+    )
+    if f.start is not None:
+        statement = statement.where(col(at) >= f.start)
+    if f.end is not None:
+        statement = statement.where(col(at) < f.end)
+    return list(db.exec(statement).all())
+
+
+def collect(db: Session, victim: User, exported_by: User, f: PackFilters) -> PackContent:
+    content = PackContent(victim=victim, exported_by=exported_by, filters=f)
+    incident_rows: list[Incident] = _live(db, Incident, victim.id, Incident.occurred_at, f)
+    report_rows: list[PoliceReport] = _live(
+        db, PoliceReport, victim.id, PoliceReport.reported_at, f
+    )
+    if f.crime_reference:
+        key = crime_reference_key(f.crime_reference)
+        report_rows = [r for r in report_rows if r.crime_reference_key == key]
+        linked = police_reports.linked_incidents(db, [r.id for r in report_rows])
+        wanted = {i for ids in linked.values() for i in ids}
+        incident_rows = [i for i in incident_rows if i.id in wanted]
+    content.incidents = incidents.to_public(db, incident_rows)
+    content.police_reports = police_reports.to_public(db, report_rows)
+
+    # With a crime reference, notes belong to the period its incidents span.
+    span_start, span_end = f.start, f.end
+    if f.crime_reference:
+        times = [i.occurred_at for i in incident_rows] + [
+            i.occurred_until for i in incident_rows if i.occurred_until
+        ]
+        span_start, span_end = (min(times), max(times)) if times else (None, None)
+
+    def in_span(moment: datetime) -> bool:
+        if f.crime_reference and span_start is None:
+            return False
+        return (span_start is None or moment >= span_start) and (
+            span_end is None or moment <= span_end
+        )
+
+    if Include.impact_notes in f.include:
+        notes: list[ImpactNote] = _live(db, ImpactNote, victim.id, ImpactNote.noted_at, f)
+        content.impact_notes = impact_notes.to_public(db, [n for n in notes if in_span(n.noted_at)])
+    if Include.advocate_notes in f.include:
+        advocate_rows: list[AdvocateNote] = _live(
+            db, AdvocateNote, victim.id, AdvocateNote.recorded_at, f
+        )
+        content.advocate_notes = advocate_notes.to_public(
+            db, [n for n in advocate_rows if in_span(n.recorded_at)]
+        )
+    if Include.evidence in f.include:
+        evidence_rows: list[Evidence] = _live(db, Evidence, victim.id, Evidence.timeline_at, f)
+        if f.crime_reference:
+            of_incidents = evidence.evidence_of_incidents(db, [i.id for i in incident_rows])
+            wanted_files = {e for ids in of_incidents.values() for e in ids}
+            evidence_rows = [e for e in evidence_rows if e.id in wanted_files]
+        content.evidence = evidence.to_public(db, evidence_rows)
+        content.evidence_rows = {row.id: row for row in evidence_rows}
+
+    for incident in incident_rows:
+        if incident.revision > 1:
+            content.revisions[incident.id] = _dumped(
+                records.revisions(db, incidents.KIND, incident)
+            )
+    for report in report_rows:
+        if report.revision > 1:
+            content.revisions[report.id] = _dumped(
+                records.revisions(db, police_reports.KIND, report)
+            )
+    content.audit_events = list(
+        db.exec(
+            select(AuditEvent)
+            .where(AuditEvent.victim_id == victim.id)
+            .order_by(col(AuditEvent.seq))
+        ).all()
+    )
+    return content
+
+
+def _dumped(revisions: Sequence[Any]) -> list[dict[str, Any]]:
+    return [revision.model_dump(mode="json") for revision in revisions]
+
+
+def utc_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def evidence_numbers(items: Sequence[EvidencePublic]) -> dict[uuid.UUID, str]:
+    """E0001, E0002… in timeline order (items come sorted by their timeline time)."""
+    return {item.id: f"E{n:04d}" for n, item in enumerate(items, start=1)}

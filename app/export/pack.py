@@ -1,0 +1,334 @@
+"""Assemble the evidence pack as a zip that streams with its exact size known in advance.
+
+The small files (README, PDF, CSV, JSON, audit trail, manifest, signature, SHA256SUMS) are made
+first, in memory; the evidence files are decrypted and streamed straight into the zip. Entries
+are stored, not compressed (photos and video do not compress, and stored entries let the total
+size be worked out before the first byte is sent), so memory does not grow with the evidence.
+"""
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from zipstream import ZipStream
+
+from app import __version__
+from app.export.content import PackContent, evidence_numbers, utc_stamp
+from app.export.pdf import render
+from app.models.audit import AuditEvent
+from app.models.evidence import EvidencePublic
+from app.services.media_types import accepted
+
+READ_CHUNK = 1024 * 1024
+
+# Decrypted evidence bytes for one file: (evidence id) -> chunks.
+EvidenceSource = Callable[[uuid.UUID], Iterator[bytes]]
+
+
+@dataclass(frozen=True)
+class Pack:
+    filename: str
+    size: int
+    chunks: Iterator[bytes]
+
+
+def key_fingerprint(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return "SHA256:" + hashlib.sha256(raw).hexdigest()
+
+
+def public_key_pem(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _slug(name: str) -> str:
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_stem.lower()).strip("-")
+    return slug[:40].strip("-") or "file"
+
+
+def evidence_paths(items: list[EvidencePublic]) -> dict[uuid.UUID, str]:
+    numbers = evidence_numbers(items)
+    paths = {}
+    for item in items:
+        moment = item.captured_at or item.uploaded_at
+        media = accepted(item.media_type)
+        extension = media.extension if media else "bin"
+        paths[item.id] = (
+            f"evidence/{numbers[item.id]}-{moment:%Y-%m-%d}-{_slug(item.original_filename)}.{extension}"
+        )
+    return paths
+
+
+def _timeline_rows(content: PackContent, paths: dict[uuid.UUID, str]) -> list[dict[str, Any]]:
+    numbers = evidence_numbers(content.evidence)
+    rows: list[dict[str, Any]] = []
+    for incident in content.incidents:
+        rows.append(
+            {
+                "kind": "incident",
+                "id": str(incident.id),
+                "at": incident.occurred_at.isoformat(),
+                "data": incident.model_dump(mode="json"),
+                "revisions": content.revisions.get(incident.id, []),
+            }
+        )
+    for report in content.police_reports:
+        rows.append(
+            {
+                "kind": "police_report",
+                "id": str(report.id),
+                "at": report.reported_at.isoformat(),
+                "data": report.model_dump(mode="json"),
+                "revisions": content.revisions.get(report.id, []),
+            }
+        )
+    for note in content.impact_notes:
+        rows.append(
+            {
+                "kind": "impact_note",
+                "id": str(note.id),
+                "at": note.noted_at.isoformat(),
+                "data": note.model_dump(mode="json"),
+                "revisions": [],
+            }
+        )
+    for advocate_note in content.advocate_notes:
+        rows.append(
+            {
+                "kind": "advocate_note",
+                "id": str(advocate_note.id),
+                "at": advocate_note.created_at.isoformat(),
+                "data": advocate_note.model_dump(mode="json"),
+                "revisions": [],
+            }
+        )
+    for item in content.evidence:
+        data = item.model_dump(mode="json", by_alias=True)
+        data["number"], data["path"] = numbers[item.id], paths[item.id]
+        rows.append(
+            {
+                "kind": "evidence",
+                "id": str(item.id),
+                "at": (item.captured_at or item.uploaded_at).isoformat(),
+                "data": data,
+                "revisions": [],
+            }
+        )
+    rows.sort(
+        key=lambda row: (datetime.fromisoformat(row["at"]).timestamp(), row["kind"], row["id"])
+    )
+    return rows
+
+
+def _csv(rows: list[dict[str, Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        [
+            "kind",
+            "id",
+            "at",
+            "behaviours",
+            "channel",
+            "location",
+            "description",
+            "crime_references",
+            "evidence",
+            "file",
+            "sha256",
+            "revision",
+            "withdrawn",
+        ]
+    )
+    for row in rows:
+        data = row["data"]
+        writer.writerow(
+            [
+                row["kind"],
+                row["id"],
+                row["at"],
+                ";".join(data.get("behaviours") or data.get("areas") or []),
+                data.get("channel") or data.get("method") or "",
+                data.get("location") or data.get("force") or "",
+                data.get("description") or data.get("notes") or data.get("body") or "",
+                ";".join(
+                    data.get("crime_references")
+                    or ([data["crime_reference"]] if data.get("crime_reference") else [])
+                ),
+                ";".join(str(i) for i in data.get("evidence_ids") or []),
+                data.get("path", ""),
+                data.get("sha256", ""),
+                data.get("revision", ""),
+                data.get("withdrawn", False),
+            ]
+        )
+    # A byte-order mark so spreadsheet programs read names in any script correctly.
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _audit_json(events: list[AuditEvent]) -> bytes:
+    return _json(
+        {
+            "about": "The custody trail of this log. Each event's hash is "
+            "sha256(prev_hash bytes || canonical JSON of the event); see README.txt.",
+            "events": [
+                {
+                    "victim_id": str(e.victim_id),
+                    "seq": e.seq,
+                    "at": e.at.isoformat(timespec="microseconds"),
+                    "actor_id": str(e.actor_id) if e.actor_id else None,
+                    "actor_role": e.actor_role,
+                    "action": e.action,
+                    "target_kind": e.target_kind,
+                    "target_id": str(e.target_id) if e.target_id else None,
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                }
+                for e in events
+            ],
+        }
+    )
+
+
+def _json(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+
+
+def _readme(content: PackContent, folder: str, generated_at: datetime, fingerprint: str) -> bytes:
+    start, end = content.period()
+    period = f"{start:%d %B %Y} to {end:%d %B %Y}" if start and end else "no dated items"
+    text = f"""WAYMARK EVIDENCE PACK
+=====================
+
+This folder is a record of stalking incidents kept by {content.victim.display_name}, exported
+from Waymark {__version__} on {generated_at:%d %B %Y at %H:%M} UTC by
+{content.exported_by.display_name} ({content.exported_by.role}). It covers {period}.
+
+What is here
+------------
+timeline.pdf     the chronology to read: a summary first, then every item in time order,
+                 the impact on daily life, and an index of the evidence with fingerprints
+timeline.csv     the same items, one row each, for a spreadsheet
+timeline.json    the same, machine-readable, with every earlier version of amended items
+evidence/        the original files, byte for byte as they were uploaded, numbered in
+                 time order (E0001, E0002, ...) as the chronology refers to them
+audit.json       the custody trail: every action on this log, hash-chained
+manifest.json    every file's size and SHA-256, the filters used, and the audit trail's head
+manifest.sig     an Ed25519 signature of manifest.json (base64)
+signing-key.pub  the public key that signature checks against
+SHA256SUMS       the SHA-256 of every other file
+
+How to check nothing has been changed (two commands)
+----------------------------------------------------
+From inside this folder:
+
+  sha256sum -c SHA256SUMS
+      every line must say OK. On a Mac: shasum -a 256 -c SHA256SUMS
+
+  base64 -d manifest.sig > manifest.sig.bin
+  openssl pkeyutl -verify -pubin -inkey signing-key.pub -rawin \\
+      -in manifest.json -sigfile manifest.sig.bin
+      must say "Signature Verified Successfully" (OpenSSL 3.0 or newer).
+
+The signing key's fingerprint is {fingerprint}
+(SHA-256 of the raw public key). Compare it with the one the service publishes at
+/api/v1/signing-key, or that the victim's advocacy service gave you, to know the pack came from
+that service. With the Waymark software, `waymark verify-pack PACK.zip` runs every check,
+including the audit trail's hash chain.
+
+Notes for the reader
+--------------------
+- Times are shown as the person recorded them, with their offset from UTC.
+- Capture times of photos and video come from the files' own metadata: they are what the
+  file claims, not something Waymark could check.
+- Items the person withdrew are not in this pack. Amended items say how many times they were
+  amended, and timeline.json holds every earlier version.
+- Impact notes and descriptions are the person's own words.
+
+Folder: {folder}
+"""
+    return text.replace("\n", "\r\n").encode("utf-8")
+
+
+def build(
+    content: PackContent,
+    *,
+    signing_key: Ed25519PrivateKey,
+    generated_at: datetime,
+    evidence_bytes: EvidenceSource,
+) -> Pack:
+    folder = f"waymark-evidence-pack-{utc_stamp(generated_at)}"
+    public_key = signing_key.public_key()
+    fingerprint = key_fingerprint(public_key)
+    paths = evidence_paths(content.evidence)
+    rows = _timeline_rows(content, paths)
+    small: dict[str, bytes] = {
+        "README.txt": _readme(content, folder, generated_at, fingerprint),
+        "timeline.pdf": render(content, generated_at),
+        "timeline.csv": _csv(rows),
+        "timeline.json": _json({"generator": f"Waymark {__version__}", "items": rows}),
+        "audit.json": _audit_json(content.audit_events),
+        "signing-key.pub": public_key_pem(public_key),
+    }
+    files = [
+        {"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        for path, data in small.items()
+    ] + [
+        {"path": paths[item.id], "size": item.size, "sha256": item.sha256}
+        for item in content.evidence
+    ]
+    manifest = _json(
+        {
+            "generator": "Waymark",
+            "version": __version__,
+            "generated_at": generated_at.isoformat(),
+            "kept_by": content.victim.display_name,
+            "exported_by": {
+                "display_name": content.exported_by.display_name,
+                "role": content.exported_by.role,
+            },
+            "filters": content.filters.describe(),
+            "counts": {
+                "incidents": len(content.incidents),
+                "police_reports": len(content.police_reports),
+                "impact_notes": len(content.impact_notes),
+                "evidence": len(content.evidence),
+                "advocate_notes": len(content.advocate_notes),
+                "audit_events": len(content.audit_events),
+            },
+            "audit_head": content.audit_events[-1].hash if content.audit_events else None,
+            "signing_key_fingerprint": fingerprint,
+            "files": files,
+        }
+    )
+    small["manifest.json"] = manifest
+    small["manifest.sig"] = base64.b64encode(signing_key.sign(manifest)) + b"\n"
+    sums = [(entry["path"], entry["sha256"]) for entry in files]
+    sums += [
+        (name, hashlib.sha256(small[name]).hexdigest())
+        for name in ("manifest.json", "manifest.sig")
+    ]
+    small["SHA256SUMS"] = "".join(f"{digest}  {path}\n" for path, digest in sorted(sums)).encode()
+
+    stream = ZipStream(sized=True)
+    for name, data in small.items():
+        stream.add(data, f"{folder}/{name}")
+    for item in content.evidence:
+        stream.add(evidence_bytes(item.id), f"{folder}/{paths[item.id]}", size=item.size)
+    size = len(stream)
+    return Pack(filename=f"{folder}.zip", size=size, chunks=iter(stream))

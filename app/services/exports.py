@@ -1,0 +1,57 @@
+"""Exporting a pack: who may, what goes in, and the audit event that says it happened."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.errors import Forbidden
+from app.export.content import PackFilters, collect
+from app.export.pack import READ_CHUNK, Pack, build
+from app.keys import Keys
+from app.models.share import Share
+from app.models.types import utcnow
+from app.models.user import User
+from app.services import audit, data_keys, evidence
+from app.storage import BlobStore
+
+
+def export_pack(
+    db: Session,
+    victim: User,
+    actor: User,
+    filters: PackFilters,
+    *,
+    store: BlobStore,
+    keys: Keys,
+    share: Share | None = None,
+) -> Pack:
+    """Everything is read inside the request's transaction; only the file bytes stream later."""
+    if share is not None and not share.can_export:
+        raise Forbidden("This person has not allowed you to export their log.")
+    generated_at: datetime = utcnow()
+    audit.record(
+        db,
+        victim_id=victim.id,
+        actor=actor,
+        action="pack.exported",
+        target_kind="share" if share else "account",
+        target_id=share.id if share else victim.id,
+    )
+    content = collect(db, victim, actor, filters)
+    data_key = data_keys.data_key_for(db, victim.id, keys) if content.evidence else b""
+    rows = content.evidence_rows
+
+    def evidence_bytes(evidence_id: uuid.UUID) -> Iterator[bytes]:
+        row = rows[evidence_id]
+        plaintext = evidence.reader(store, row, data_key)
+        for start in range(0, row.size, READ_CHUNK):
+            yield from plaintext.range(start, min(start + READ_CHUNK, row.size))
+
+    return build(
+        content,
+        signing_key=keys.signing_key,
+        generated_at=generated_at,
+        evidence_bytes=evidence_bytes,
+    )
