@@ -12,6 +12,7 @@ import uvicorn
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import select
 
+from app import backup
 from app.config import ConfigurationError, Settings
 from app.db import make_engine, transaction
 from app.errors import DomainError
@@ -176,6 +177,43 @@ def verify_pack_command(
         typer.echo(line)
     typer.echo("This pack is intact." if report.ok else "This pack has been changed or is damaged.")
     raise typer.Exit(0 if report.ok else 1)
+
+
+@main.command("backup")
+def backup_command(
+    destination: Annotated[Path, typer.Argument(help="An empty or new folder for the backup.")],
+) -> None:
+    """Copy the database and every file into DESTINATION, with a manifest of hashes. The
+    master key is not included: keep it apart from backups."""
+    settings = _settings()
+    try:
+        manifest = backup.backup(
+            settings.resolved_database_url,
+            open_blob_store(settings.resolved_storage_url),
+            destination,
+        )
+    except backup.BackupError as error:
+        typer.echo(f"waymark: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"backed up {len(manifest['files'])} file(s) to {destination}")
+
+
+@main.command("restore")
+def restore_command(
+    source: Annotated[Path, typer.Argument(help="A folder made by `waymark backup`.")],
+) -> None:
+    """Check a backup against its manifest and restore it into an empty data folder or
+    database (set WAYMARK_DATA_DIR / WAYMARK_DATABASE_URL / WAYMARK_STORAGE_URL first)."""
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        manifest = backup.restore(
+            source, settings.resolved_database_url, open_blob_store(settings.resolved_storage_url)
+        )
+    except backup.BackupError as error:
+        typer.echo(f"waymark: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"restored {len(manifest['files'])} file(s); start the service with the same keys")
 
 
 @advocate_app.command("deactivate")
