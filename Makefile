@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres frontend migrate lock clean bench
+.PHONY: fuzz run test lint typecheck pytest pytest-sqlite pytest-postgres frontend migrate lock clean bench
 
 $(STAMP): requirements/dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ pytest-postgres: $(STAMP)
 	$(BIN)/pytest -q --db=postgresql --pg-url=$(PG_URL)
 
 test: lint typecheck pytest-sqlite pytest-postgres
+
+# A long fuzzing run of the API from its own OpenAPI document (make test runs a short one).
+fuzz: $(STAMP)
+	WAYMARK_FUZZ_EXAMPLES=$${WAYMARK_FUZZ_EXAMPLES:-300} $(BIN)/pytest -q -p no:logging tests/fuzz
 
 # Re-pin every dependency (needs network access to PyPI).
 lock:

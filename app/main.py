@@ -5,7 +5,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from app.api import (
     account,
@@ -26,7 +25,8 @@ from app.api import (
 )
 from app.api.deps import Runtime
 from app.api.middleware import RequestLogMiddleware, SameOriginMiddleware, SecurityHeadersMiddleware
-from app.api.problems import install_problem_handlers
+from app.api.problems import install_problem_handlers, install_problem_openapi
+from app.api.pwa import mount_pwa
 from app.config import Settings
 from app.db import make_engine
 from app.keys import load_keys
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    install_problem_openapi(app)
 
     for module in (
         health,
@@ -103,8 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 
-    if (settings.static_dir / "index.html").is_file():
-        app.mount("/", StaticFiles(directory=settings.static_dir, html=True), name="pwa")
+    mount_pwa(app, settings.static_dir)
 
     # Starlette wraps in reverse order: the last added is the outermost.
     app.add_middleware(SameOriginMiddleware, public_origin=settings.public_url)

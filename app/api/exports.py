@@ -72,7 +72,11 @@ def export_own_pack(
     return pack_response(pack)
 
 
-@router.get("/signing-key", response_class=PlainTextResponse)
+@router.get(
+    "/signing-key",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"application/x-pem-file": {"schema": {"type": "string"}}}}},
+)
 def signing_key(runtime: RuntimeDep) -> PlainTextResponse:
     """The public key evidence packs are signed with, and its fingerprint."""
     public = runtime.keys.signing_key.public_key()

@@ -28,7 +28,10 @@ def problem(
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    phrase = HTTPStatus(status).phrase
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:  # a status HTTPStatus does not know, such as tus's 460
+        phrase = "Error"
     body: dict[str, Any] = {
         "type": problem_type(slug or phrase.lower().replace(" ", "-")),
         "title": title or phrase,
@@ -92,3 +95,60 @@ def install_problem_handlers(app: FastAPI) -> None:
         phrase = HTTPStatus(error.status_code).phrase
         detail = error.detail if isinstance(error.detail, str) else phrase
         return problem(error.status_code, detail=detail, headers=error.headers)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    },
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def install_problem_openapi(app: FastAPI) -> None:
+    """Say in the OpenAPI document what every error really is: problem+json, for any status
+    (a "default" response), in place of FastAPI's plain-JSON validation error."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        from fastapi.openapi.utils import get_openapi
+
+        document = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Problem"] = PROBLEM_SCHEMA
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        problem_response = {
+            "description": "A problem (RFC 9457).",
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                responses["default"] = problem_response
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

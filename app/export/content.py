@@ -82,7 +82,16 @@ def _live(
     return list(db.exec(statement).all())
 
 
-def collect(db: Session, victim: User, exported_by: User, f: PackFilters) -> PackContent:
+def collect(
+    db: Session,
+    victim: User,
+    exported_by: User,
+    f: PackFilters,
+    *,
+    notes_of_share: uuid.UUID | None = None,
+) -> PackContent:
+    """With notes_of_share (an advocate's export), advocate notes are those of that share only,
+    as on the advocate's case timeline; the victim's own pack holds every advocate's notes."""
     content = PackContent(victim=victim, exported_by=exported_by, filters=f)
     incident_rows: list[Incident] = _live(db, Incident, victim.id, Incident.occurred_at, f)
     report_rows: list[PoliceReport] = _live(
@@ -91,7 +100,16 @@ def collect(db: Session, victim: User, exported_by: User, f: PackFilters) -> Pac
     if f.crime_reference:
         key = crime_reference_key(f.crime_reference)
         report_rows = [r for r in report_rows if r.crime_reference_key == key]
-        linked = police_reports.linked_incidents(db, [r.id for r in report_rows])
+        # Every live report with the reference, whenever it was made: an incident in the period
+        # carries the reference even if it was reported after the period ended.
+        referenced = db.exec(
+            select(PoliceReport.id).where(
+                PoliceReport.owner_id == victim.id,
+                col(PoliceReport.withdrawn_at).is_(None),
+                PoliceReport.crime_reference_key == key,
+            )
+        ).all()
+        linked = police_reports.linked_incidents(db, list(referenced))
         wanted = {i for ids in linked.values() for i in ids}
         incident_rows = [i for i in incident_rows if i.id in wanted]
     content.incidents = incidents.to_public(db, incident_rows)
@@ -119,6 +137,8 @@ def collect(db: Session, victim: User, exported_by: User, f: PackFilters) -> Pac
         advocate_rows: list[AdvocateNote] = _live(
             db, AdvocateNote, victim.id, AdvocateNote.recorded_at, f
         )
+        if notes_of_share is not None:
+            advocate_rows = [n for n in advocate_rows if n.share_id == notes_of_share]
         content.advocate_notes = advocate_notes.to_public(
             db, [n for n in advocate_rows if in_span(n.recorded_at)]
         )

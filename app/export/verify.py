@@ -1,9 +1,10 @@
 """`waymark verify-pack`: check a pack the way an officer's expert would, and say so plainly.
 
 Checks: every file listed in SHA256SUMS is present and matches; nothing unlisted was added; the
-manifest's sizes and hashes match the files; manifest.sig is a valid Ed25519 signature of
-manifest.json by signing-key.pub (and, if given, that key is the expected one); the audit
-trail's hash chain holds and ends at the head the manifest recorded.
+manifest's sizes and hashes match the files, and it lists every file but itself, its signature
+and SHA256SUMS; manifest.sig is a valid Ed25519 signature of manifest.json by signing-key.pub
+(and, if given, that key is the expected one); the audit trail's hash chain holds and ends at
+the head the manifest recorded.
 """
 
 import base64
@@ -16,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -86,7 +87,7 @@ def verify_pack(path: Path, expected_fingerprint: str | None = None) -> Report:
             return report
         assert sums and manifest_bytes and signature and public_pem and audit_bytes
         _check_sums(archive, folder, names, sums, report)
-        manifest = _check_manifest(archive, folder, manifest_bytes, report)
+        manifest = _check_manifest(archive, folder, names, manifest_bytes, report)
         _check_signature(
             manifest_bytes, signature, public_pem, expected_fingerprint, manifest, report
         )
@@ -98,10 +99,18 @@ def _check_sums(
     archive: zipfile.ZipFile, folder: str, names: list[str], sums: bytes, report: Report
 ) -> None:
     listed: dict[str, str] = {}
-    for line in sums.decode("utf-8", "replace").splitlines():
-        digest, _, name = line.partition("  ")
-        listed[name] = digest
     good = True
+    # Lines end in "\n" and nothing else, as sha256sum writes and reads them: splitlines()
+    # would also break at "\v", "\f", "\x1c"…, so a changed line break would go unnoticed.
+    lines = sums.decode("utf-8", "replace").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for line in lines:
+        digest, separator, name = line.partition("  ")
+        if not separator or not name:
+            good = report.add(False, "SHA256SUMS has a line that is not 'sha256  file'")
+            continue
+        listed[name] = digest
     for name, digest in listed.items():
         member = f"{folder}/{name}"
         if member not in names:
@@ -119,7 +128,7 @@ def _check_sums(
 
 
 def _check_manifest(
-    archive: zipfile.ZipFile, folder: str, manifest_bytes: bytes, report: Report
+    archive: zipfile.ZipFile, folder: str, names: list[str], manifest_bytes: bytes, report: Report
 ) -> dict[str, Any]:
     try:
         manifest: dict[str, Any] = json.loads(manifest_bytes)
@@ -128,15 +137,26 @@ def _check_manifest(
         report.add(False, "manifest.json is not a Waymark manifest")
         return {}
     good = True
+    recorded: set[str] = set()
     for entry in files:
-        member = f"{folder}/{entry['path']}"
+        try:
+            path, expected_sha256, expected_size = entry["path"], entry["sha256"], entry["size"]
+        except (KeyError, TypeError):
+            good = report.add(False, "manifest.json has a file entry it cannot read")
+            continue
+        member = f"{folder}/{path}"
+        recorded.add(member)
         try:
             actual, size = _sha256(archive, member)
         except KeyError:
-            good = report.add(False, f"{entry['path']} is in the manifest but missing") and good
+            good = report.add(False, f"{path} is in the manifest but missing") and good
             continue
-        if actual != entry["sha256"] or size != entry["size"]:
-            good = report.add(False, f"{entry['path']} does not match the manifest") and good
+        if actual != expected_sha256 or size != expected_size:
+            good = report.add(False, f"{path} does not match the manifest") and good
+    # The signed file list is the one the service made: nothing may have been added to it.
+    unsigned = {f"{folder}/{name}" for name in ("manifest.json", "manifest.sig", "SHA256SUMS")}
+    for member in sorted(set(names) - recorded - unsigned):
+        good = report.add(False, f"{member.split('/', 1)[1]} is not in the manifest") and good
     if good:
         report.add(True, f"manifest: all {len(files)} files have the recorded size and SHA-256")
     return manifest
@@ -153,7 +173,7 @@ def _check_signature(
     try:
         key = serialization.load_pem_public_key(public_pem)
         raw_signature = base64.b64decode(signature.strip(), validate=True)
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, UnsupportedAlgorithm):
         report.add(False, "signing-key.pub or manifest.sig cannot be read")
         return
     if not isinstance(key, Ed25519PublicKey):

@@ -95,6 +95,10 @@ def erase(db: Session, user: User, *, password: str, store: BlobStore) -> None:
     """Erase the account and everything of theirs: records, revisions, the audit chain and the
     data key (all by foreign-key cascade), the search index (which has no foreign key on
     SQLite) and, once that has committed, the blobs."""
+    if user.role != Role.victim:
+        # Staff leave through their organisation (`waymark advocate deactivate`), so their
+        # cases end visibly on each victim's trail rather than vanishing.
+        raise Forbidden("Staff accounts are closed by the organisation's administrator.")
     if not passwords.verify_password(user.password_hash, password):
         raise Forbidden("The password is not right.")
     search.remove_owner(db, user.id)

@@ -22,6 +22,7 @@ from app.models.audit import (
     AuditVerification,
 )
 from app.models.organisation import Organisation
+from app.models.share import Share
 from app.models.types import utcnow
 from app.models.user import User
 
@@ -137,7 +138,28 @@ def page(
         )
     order = col(AuditEvent.seq).desc() if newest_first else col(AuditEvent.seq)
     rows = db.exec(statement.order_by(order).limit(limit)).all()
-    return [to_public(event, actor, victim_id, organisation) for event, actor, organisation in rows]
+    advocates = _share_advocates(db, [event for event, _, _ in rows])
+    return [
+        to_public(event, actor, victim_id, organisation, advocates.get(event.target_id))
+        for event, actor, organisation in rows
+    ]
+
+
+def _share_advocates(db: Session, events: Sequence[AuditEvent]) -> dict[uuid.UUID | None, str]:
+    """For share events, who the share was with ("Sam (Crossroads)"), in one query."""
+    share_ids = {e.target_id for e in events if e.target_kind == "share" and e.target_id}
+    if not share_ids:
+        return {}
+    rows = db.exec(
+        select(Share.id, User.display_name, Organisation.name)
+        .join(User, col(User.id) == col(Share.advocate_id))
+        .outerjoin(Organisation, col(Organisation.id) == col(User.organisation_id))
+        .where(col(Share.id).in_(share_ids))
+    ).all()
+    return {
+        share_id: f"{name} ({organisation})" if organisation else name
+        for share_id, name, organisation in rows
+    }
 
 
 def to_public(
@@ -145,6 +167,7 @@ def to_public(
     actor: User | None,
     victim_id: uuid.UUID,
     organisation: Organisation | None = None,
+    shared_with: str | None = None,
 ) -> AuditEventPublic:
     return AuditEventPublic(
         seq=event.seq,
@@ -159,7 +182,7 @@ def to_public(
         target_id=event.target_id,
         prev_hash=event.prev_hash,
         hash=event.hash,
-        description=describe(event, actor, victim_id, organisation),
+        description=describe(event, actor, victim_id, organisation, shared_with),
     )
 
 
@@ -168,8 +191,11 @@ def describe(
     actor: User | None,
     victim_id: uuid.UUID,
     organisation: Organisation | None = None,
+    shared_with: str | None = None,
 ) -> str:
     phrase = _PHRASES.get(event.action, event.action.replace(".", " ").replace("_", " "))
+    if shared_with and event.action in ("share.created", "share.revoked"):
+        phrase = phrase.replace("an advocate", shared_with)
     if event.actor_id == victim_id:
         who = "You"
     elif actor is not None:

@@ -36,6 +36,7 @@ from app.services.media_types import SNIFF_BYTES, MediaType, sniff
 from app.storage import BlobStore, BlobWriter, write_blob
 from app.storage.crypto import StreamEncryptor
 from app.storage.reader import BlobReader
+from app.storage.staging import staging_for
 
 MAX_FILENAME = 255
 
@@ -301,11 +302,18 @@ def erase_all(db: Session, owner_id: uuid.UUID, store: BlobStore) -> None:
     """With the account: the blobs go once the erasure has committed. The data key is deleted
     in the same transaction, so even a blob that outlives this (a backup) is unreadable."""
     ids = list(db.exec(select(Evidence.blob_id).where(Evidence.owner_id == owner_id)).all())
-    ids += list(db.exec(select(Upload.id).where(Upload.owner_id == owner_id)).all())
+    pending = db.exec(select(Upload).where(Upload.owner_id == owner_id)).all()
+    ids += [upload.id for upload in pending]
+    # Uploads still arriving have staging data too; their rows go with the account, so
+    # nothing could expire it later.
+    staged = [(upload.id.hex, dict(upload.staging_state)) for upload in pending]
+    staging = staging_for(store)
 
     def remove() -> None:
         for blob_id in ids:
             discard_blobs(store, blob_id)
+        for upload_key, state in staged:
+            staging.discard(upload_key, state)
 
     after_commit(db, remove)
 

@@ -39,7 +39,7 @@ def export_pack(
         target_kind="share" if share else "account",
         target_id=share.id if share else victim.id,
     )
-    content = collect(db, victim, actor, filters)
+    content = collect(db, victim, actor, filters, notes_of_share=share.id if share else None)
     data_key = data_keys.data_key_for(db, victim.id, keys) if content.evidence else b""
     rows = content.evidence_rows
 

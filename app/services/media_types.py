@@ -132,11 +132,10 @@ def _binary_type(head: bytes) -> MediaType | None:
 
 
 def _text_type(head: bytes) -> MediaType | None:
-    if b"\x00" in head.lstrip(b"\xff\xfe\xfe\xff"):
-        return None  # binary, and of no kind we accept
     text = _decode(head)
-    if text is None:
-        return None
+    # Checked after decoding: UTF-16 text (with its BOM) is full of zero bytes, but no NULs.
+    if text is None or "\x00" in text:
+        return None  # binary, and of no kind we accept
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("<"):
         return None  # HTML, SVG or XML: markup can run script in a browser

@@ -247,8 +247,10 @@ def _receive(
         else (hashlib.sha256() if offset == 0 else None)
     )
     state = dict(upload.staging_state)
-    head_needed = upload.media_type is None and offset == 0
-    head = bytearray()
+    # The type is checked as soon as the first SNIFF_BYTES are in, however many PATCHes bring
+    # them: the bytes before this offset are all in the carry (an append is far larger).
+    head_needed = upload.media_type is None and offset < SNIFF_BYTES
+    head = bytearray(carry) if head_needed else bytearray()
     position = offset
     recorded = offset
 
