@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: fuzz run test lint typecheck pytest pytest-sqlite pytest-postgres frontend migrate lock clean bench
+.PHONY: load fuzz run test lint typecheck pytest pytest-sqlite pytest-postgres frontend migrate lock clean bench
 
 $(STAMP): requirements/dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ pytest-postgres: $(STAMP)
 	$(BIN)/pytest -q --db=postgresql --pg-url=$(PG_URL)
 
 test: lint typecheck pytest-sqlite pytest-postgres
+
+# 50 victims and 10 advocates for 60 s against a real server, on SQLite and PostgreSQL.
+load: $(STAMP)
+	$(BIN)/python -m bench.load
 
 # A long fuzzing run of the API from its own OpenAPI document (make test runs a short one).
 fuzz: $(STAMP)
