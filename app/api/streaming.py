@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import anyio.from_thread
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message
@@ -78,13 +79,21 @@ class MultipartStream:
                 "on_part_data": self._part_data,
                 "on_part_end": self._part_end,
             },
+            # Room for a very long file name (they are cut to 255 characters for display).
+            max_header_size=64 * 1024,
         )
 
     def feed(self, chunk: bytes) -> None:
-        self._parser.write(chunk)
+        try:
+            self._parser.write(chunk)
+        except FormParserError as error:
+            raise InvalidInput("The form could not be read.", field="file") from error
 
     def finish(self) -> None:
-        self._parser.finalize()
+        try:
+            self._parser.finalize()
+        except FormParserError as error:
+            raise InvalidInput("The form could not be read.", field="file") from error
         if not self.file_seen:
             raise InvalidInput("No file was sent.", field=self._file_field)
 
