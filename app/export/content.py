@@ -62,6 +62,8 @@ class PackContent:
             r.reported_at for r in self.police_reports
         ]
         moments += [n.noted_at for n in self.impact_notes]
+        moments += [n.created_at for n in self.advocate_notes]
+        moments += [e.captured_at or e.uploaded_at for e in self.evidence]
         if not moments:
             return self.filters.start, self.filters.end
         return min(moments), max(moments)
