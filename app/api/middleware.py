@@ -171,7 +171,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_api = scope["path"].startswith(API_PREFIX)
+        is_api = scope["path"].startswith(API_PREFIX) or scope["path"] == API_PREFIX.rstrip("/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

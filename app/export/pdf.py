@@ -6,13 +6,13 @@ item in time order, an impact summary, and an index of the evidence with its has
 in DejaVu Sans (shipped with matplotlib), embedded, so names in most scripts render.
 """
 
+import importlib.util
 import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import matplotlib
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -21,7 +21,11 @@ from app.export.content import PackContent, evidence_numbers
 from app.models.codes import BEHAVIOUR_WORDS, Behaviour, Channel, ImpactArea, ReportMethod
 from app.models.impact_note import ImpactNotePublic
 
-FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+# Found without importing matplotlib, which would load numpy with it: over 10 MiB of memory in
+# every server process, for a folder name.
+_MATPLOTLIB = importlib.util.find_spec("matplotlib")
+assert _MATPLOTLIB is not None and _MATPLOTLIB.origin is not None
+FONT_DIR = Path(_MATPLOTLIB.origin).parent / "mpl-data" / "fonts" / "ttf"
 INK = (20, 20, 20)
 MUTED = (90, 90, 90)
 ACCENT = (24, 70, 120)

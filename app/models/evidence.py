@@ -2,7 +2,8 @@ import uuid
 from datetime import datetime
 from typing import Any, Self
 
-from pydantic import model_validator
+from pydantic import AliasChoices, model_validator
+from pydantic import Field as PydanticField
 from sqlalchemy import JSON, BigInteger, Index, Text
 from sqlmodel import Field, SQLModel
 
@@ -79,5 +80,8 @@ class EvidencePublic(EvidenceFields, ServerFields):
     captured_at: datetime | None
     uploaded_at: datetime
     # "metadata" in JSON; SQLModel reserves the attribute name for its table registry.
-    file_metadata: dict[str, Any] = Field(serialization_alias="metadata")
+    file_metadata: dict[str, Any] = PydanticField(
+        serialization_alias="metadata",
+        validation_alias=AliasChoices("file_metadata", "metadata"),
+    )
     has_thumbnail: bool

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from hachoir.core import config as hachoir_config
 from hachoir.metadata import extractMetadata
 from hachoir.parser import createParser
 from PIL import ExifTags, Image, ImageOps
 from pillow_heif import register_heif_opener
 
 register_heif_opener()
+# hachoir prints its warnings to standard output, outside the structured logs.
+hachoir_config.quiet = True
 
 # A photo from any phone is under 50 megapixels; a file claiming far more is a decompression
 # bomb (a tiny file that expands to gigabytes) and is not decoded.

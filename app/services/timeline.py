@@ -366,6 +366,6 @@ def _load_items(db: Session, keys: list[tuple[str, uuid.UUID]]) -> list[Timeline
                 id=record_id,
                 at=source.at_of(item),
                 summary=source.summary_of(item),
-                data=item.model_dump(mode="json"),
+                data=item.model_dump(mode="json", by_alias=True),
             )
     return [loaded[key] for key in keys if key in loaded]

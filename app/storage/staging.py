@@ -237,10 +237,12 @@ class S3Staging:
 
 
 def staging_for(store: object) -> Staging:
-    from app.storage.s3 import S3BlobStore
-
     if isinstance(store, LocalBlobStore):
         return LocalStaging(store)
+    # Imported only for S3: boto3 would cost a local-disk server ~10 MiB and its first upload
+    # a noticeable pause.
+    from app.storage.s3 import S3BlobStore
+
     if isinstance(store, S3BlobStore):
         return S3Staging(store)
     raise TypeError("no staging for this blob store")

@@ -1,0 +1,350 @@
+// Evidence uploads: each file is hashed on the phone (SHA-256, read in slices), then sent by
+// tus in chunks, so a dropped signal costs one chunk at most. Files wait in IndexedDB with the
+// address of their upload, so they carry on after a reload, a closed app or a night offline.
+// One file moves at a time: on a poor connection that finishes files soonest.
+
+import type { DetailedError, Upload } from "tus-js-client";
+import { API, ApiError, OfflineError, send } from "./api";
+import { sha256OfBlob } from "./hash";
+import { getUpload, newId, putUpload, removeUpload, uploads as stored, type UploadEntry } from "./outbox";
+import { createStore } from "./store";
+
+export const CHUNK_SIZE = 4 * 1024 * 1024;
+
+export type UploadStatus = "hashing" | "waiting" | "uploading" | "paused" | "failed" | "done";
+
+export interface UploadView {
+  id: string;
+  name: string;
+  size: number;
+  status: UploadStatus;
+  /** Bytes of the current step (checking the file, then sending it) that are done. */
+  done: number;
+  total: number;
+  error?: string;
+  evidenceId?: string;
+}
+
+export const uploadStore = createStore<{ items: UploadView[] }>({ items: [] });
+
+type Result = "done" | "later" | "failed" | "paused";
+
+let owner: string | null = null;
+let isReady: (incidentIds: string[]) => Promise<boolean> = async () => true;
+let running = false;
+let wake = false;
+let active: { id: string; upload: Upload; settle: (result: Result) => void } | null = null;
+const progress = new Map<string, { status: UploadStatus; done: number; total: number }>();
+const finished = new Map<string, UploadView>();
+const stopHashing = new Set<string>();
+/** Files the phone had no room to copy, by upload id: they last until the page goes. */
+const held = new Map<string, Blob>();
+
+const fileOf = (entry: UploadEntry): Blob | null => entry.file ?? held.get(entry.id) ?? null;
+const LOST = "This file was too large to keep on the phone while waiting. Choose it again to send it.";
+
+class Stopped extends Error {}
+
+function viewOf(entry: UploadEntry): UploadView {
+  const live = progress.get(entry.id);
+  const base = { id: entry.id, name: entry.name, size: entry.size, error: entry.error };
+  if (entry.state === "paused" || entry.state === "failed")
+    return { ...base, status: entry.state, done: live?.done ?? 0, total: live?.total ?? entry.size };
+  if (live) return { ...base, ...live };
+  return { ...base, status: entry.state, done: 0, total: entry.size };
+}
+
+async function refresh(): Promise<void> {
+  if (!owner) {
+    uploadStore.set({ items: [] });
+    return;
+  }
+  const waiting = (await stored(owner)).map(viewOf);
+  uploadStore.set({ items: [...waiting, ...finished.values()] });
+}
+
+let redrawTimer: ReturnType<typeof setTimeout> | null = null;
+function redrawSoon(): void {
+  redrawTimer ??= setTimeout(() => {
+    redrawTimer = null;
+    void refresh();
+  }, 150);
+}
+
+/** Start (or carry on with) this account's uploads. `ready` says whether the incidents a file
+ * belongs to are on the server yet (they may still be in the outbox). */
+export function startUploads(account: string, ready: (incidentIds: string[]) => Promise<boolean>): void {
+  owner = account;
+  isReady = ready;
+  void refresh();
+  void kick();
+}
+
+export function stopUploads(): void {
+  owner = null;
+  active?.upload.abort(false).catch(() => undefined);
+  active?.settle("paused");
+  active = null;
+  progress.clear();
+  finished.clear();
+  held.clear();
+  void refresh();
+}
+
+export async function addFiles(files: File[], meta: { description: string; incidentIds: string[] }): Promise<void> {
+  if (!owner) return;
+  for (const file of files) {
+    const entry: UploadEntry = {
+      id: newId(),
+      owner,
+      file,
+      name: file.name || "file",
+      type: file.type,
+      size: file.size,
+      description: meta.description.trim(),
+      incidentIds: meta.incidentIds,
+      state: "hashing",
+      queuedAt: new Date().toISOString(),
+    };
+    try {
+      await putUpload(entry);
+    } catch {
+      // No room on the phone for a copy (a long video on a full phone): send it from memory.
+      held.set(entry.id, file);
+      await putUpload({ ...entry, file: null });
+    }
+  }
+  await refresh();
+  void kick();
+}
+
+export async function pauseUpload(id: string): Promise<void> {
+  const entry = await getUpload(id);
+  if (!entry) return;
+  // Marked first, so the queue does not pick the file up again while it stops.
+  await putUpload({ ...entry, state: "paused" });
+  stopHashing.add(id);
+  if (active?.id === id) {
+    const current = active;
+    active = null;
+    await current.upload.abort(false).catch(() => undefined);
+    current.settle("paused");
+  }
+  await refresh();
+}
+
+export async function resumeUpload(id: string): Promise<void> {
+  const entry = await getUpload(id);
+  if (!entry) return;
+  await putUpload({ ...entry, state: entry.sha256 ? "waiting" : "hashing", error: undefined });
+  await refresh();
+  void kick();
+}
+
+/** Stop and forget a file (the server throws away what it had received). */
+export async function discardUpload(id: string): Promise<void> {
+  finished.delete(id);
+  const entry = await getUpload(id);
+  if (entry?.state === "hashing") stopHashing.add(id);
+  if (active?.id === id) {
+    const current = active;
+    active = null;
+    await current.upload.abort(true).catch(() => undefined);
+    current.settle("paused");
+  } else if (entry?.uploadUrl) {
+    await fetch(entry.uploadUrl, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0" }, credentials: "same-origin" }).catch(
+      () => undefined,
+    );
+  }
+  await removeUpload(id);
+  progress.delete(id);
+  held.delete(id);
+  await refresh();
+}
+
+/** Clear finished files from the list. */
+export function clearFinished(): void {
+  finished.clear();
+  void refresh();
+}
+
+/** Work through the queue until it is empty or has to wait (offline, signed out). */
+export async function kick(): Promise<void> {
+  if (running) {
+    wake = true;
+    return;
+  }
+  running = true;
+  try {
+    do {
+      wake = false;
+      await work();
+    } while (wake && owner);
+  } finally {
+    running = false;
+  }
+}
+
+async function work(): Promise<void> {
+  while (owner) {
+    const list = await stored(owner);
+    const next = list.find((entry) => entry.state === "hashing") ?? list.find((entry) => entry.state === "waiting");
+    if (!next) return;
+    if (next.state === "hashing") {
+      await hash(next);
+      continue;
+    }
+    if (!navigator.onLine || !(await isReady(next.incidentIds))) return;
+    const result = await upload(next);
+    if (result === "later") return;
+  }
+}
+
+async function hash(entry: UploadEntry): Promise<void> {
+  const file = fileOf(entry);
+  if (!file) {
+    await putUpload({ ...entry, state: "failed", error: LOST });
+    await refresh();
+    return;
+  }
+  stopHashing.delete(entry.id);
+  progress.set(entry.id, { status: "hashing", done: 0, total: entry.size });
+  await refresh();
+  try {
+    const sha256 = await sha256OfBlob(file, (done, total) => {
+      if (stopHashing.has(entry.id)) throw new Stopped();
+      progress.set(entry.id, { status: "hashing", done, total });
+      redrawSoon();
+    });
+    const fresh = await getUpload(entry.id);
+    if (fresh?.state === "hashing") await putUpload({ ...fresh, sha256, state: "waiting" });
+    progress.set(entry.id, { status: "waiting", done: 0, total: entry.size });
+  } catch (error) {
+    progress.delete(entry.id);
+    stopHashing.delete(entry.id);
+    if (!(error instanceof Stopped)) {
+      const fresh = await getUpload(entry.id);
+      if (fresh) await putUpload({ ...fresh, state: "failed", error: "This file could not be read on this phone." });
+    }
+  }
+  await refresh();
+}
+
+function evidenceIdOf(url: string): string {
+  return url.split("?")[0].replace(/\/+$/, "").split("/").pop() ?? "";
+}
+
+async function finish(entry: UploadEntry, evidenceId: string): Promise<void> {
+  finished.set(entry.id, {
+    id: entry.id,
+    name: entry.name,
+    size: entry.size,
+    status: "done",
+    done: entry.size,
+    total: entry.size,
+    evidenceId,
+  });
+  progress.delete(entry.id);
+  held.delete(entry.id);
+  await removeUpload(entry.id);
+  await refresh();
+}
+
+function metadata(entry: UploadEntry): Record<string, string> {
+  const values: Record<string, string> = {
+    filename: entry.name,
+    filetype: entry.type || "application/octet-stream",
+    sha256: entry.sha256 ?? "",
+    description: entry.description,
+    incident_ids: entry.incidentIds.join(","),
+  };
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value));
+}
+
+function problemDetail(error: DetailedError): string {
+  try {
+    const body = JSON.parse(error.originalResponse?.getBody() ?? "") as { detail?: string; title?: string };
+    if (body.detail || body.title) return (body.detail || body.title) as string;
+  } catch {
+    /* not a problem document */
+  }
+  return "The server did not accept this file.";
+}
+
+/** Worth trying again later: no answer, or an answer that is about now rather than the file. */
+function transient(status: number): boolean {
+  return status === 0 || status >= 500 || [401, 408, 409, 423, 429, 460].includes(status);
+}
+
+async function upload(entry: UploadEntry): Promise<Result> {
+  if (entry.uploadUrl) {
+    // The last piece may have gone in just before the app closed: the evidence has the
+    // upload's id, and starting again would keep the file twice.
+    const evidenceId = evidenceIdOf(entry.uploadUrl);
+    try {
+      await send("GET", `/evidence/${evidenceId}`, undefined, { quietAuth: true });
+      await finish(entry, evidenceId);
+      return "done";
+    } catch (error) {
+      if (error instanceof OfflineError) return "later";
+      if (error instanceof ApiError && error.status !== 404) return "later";
+    }
+  }
+  const file = fileOf(entry);
+  if (!file) {
+    await putUpload({ ...entry, state: "failed", error: LOST });
+    await refresh();
+    return "failed";
+  }
+  const { Upload: TusUpload } = await import("tus-js-client");
+  return new Promise<Result>((resolve) => {
+    let settled = false;
+    const settle = (result: Result) => {
+      if (!settled) {
+        settled = true;
+        if (active?.id === entry.id) active = null;
+        resolve(result);
+      }
+    };
+    const upload: Upload = new TusUpload(file, {
+      endpoint: new URL(`${API}/uploads`, location.origin).href,
+      uploadUrl: entry.uploadUrl ?? null,
+      chunkSize: CHUNK_SIZE,
+      retryDelays: [0, 1000, 3000, 5000, 10000],
+      storeFingerprintForResuming: false,
+      metadata: metadata(entry),
+      onUploadUrlAvailable: () => {
+        void getUpload(entry.id).then((fresh) => {
+          if (fresh && upload.url) return putUpload({ ...fresh, uploadUrl: upload.url });
+        });
+      },
+      onProgress: (sent, total) => {
+        progress.set(entry.id, { status: "uploading", done: sent, total });
+        redrawSoon();
+      },
+      onSuccess: () => {
+        void finish(entry, evidenceIdOf(upload.url ?? "")).then(() => settle("done"));
+      },
+      onError: (error) => {
+        const status = (error as DetailedError).originalResponse?.getStatus() ?? 0;
+        progress.delete(entry.id);
+        if (transient(status)) {
+          void refresh().then(() => settle("later"));
+          return;
+        }
+        void getUpload(entry.id)
+          .then((fresh) => fresh && putUpload({ ...fresh, state: "failed", error: problemDetail(error as DetailedError) }))
+          .then(refresh)
+          .then(() => settle("failed"));
+      },
+      onShouldRetry: (error) => {
+        const status = error.originalResponse?.getStatus() ?? 0;
+        return navigator.onLine && status !== 401 && transient(status);
+      },
+    });
+    active = { id: entry.id, upload, settle };
+    progress.set(entry.id, { status: "uploading", done: 0, total: entry.size });
+    redrawSoon();
+    upload.start();
+  });
+}

@@ -1,0 +1,125 @@
+import { useState } from "preact/hooks";
+import { Notice, Screen, TextInput } from "../components/ui";
+import { ApiError, describeError, send } from "../lib/api";
+import { navigate } from "../lib/router";
+import { appStore, signedIn } from "../lib/session";
+import { useStore } from "../lib/store";
+import type { User } from "../lib/types";
+
+export function SignIn() {
+  const { notice } = useStore(appStore);
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const user = (await send<User>("POST", "/auth/login", { email, password }, { quietAuth: true })).body;
+      signedIn(user);
+    } catch (failure) {
+      setError(failure instanceof ApiError && failure.status === 422 ? "Enter your email and password." : describeError(failure));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Screen title="Sign in">
+      {notice && <Notice>{notice}</Notice>}
+      {error && <Notice kind="error">{error}</Notice>}
+      <form onSubmit={submit} noValidate>
+        <TextInput label="Email" type="email" autoComplete="username" value={email} onValue={setEmail} required />
+        <TextInput
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onValue={setPassword}
+          required
+        />
+        <button type="submit" class="button primary" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+      <h2>New here?</h2>
+      <p>A private place to write down what is happening, keep photos and files, and share them with someone who is helping you.</p>
+      <button type="button" class="button secondary" onClick={() => navigate("signup")}>
+        Make an account
+      </button>
+    </Screen>
+  );
+}
+
+export function SignUp() {
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: Event) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    setErrors({});
+    try {
+      const user = (
+        await send<User>("POST", "/auth/register", { email, password, display_name: name }, { quietAuth: true })
+      ).body;
+      signedIn(user);
+    } catch (failure) {
+      if (failure instanceof ApiError && Object.keys(failure.fields).length) setErrors(failure.fields);
+      else if (failure instanceof ApiError && failure.status === 409)
+        setError("That email cannot be used for a new account. If it is yours, sign in instead.");
+      else setError(describeError(failure));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Screen title="Make an account">
+      {error && <Notice kind="error">{error}</Notice>}
+      <form onSubmit={submit} noValidate>
+        <TextInput
+          label="Your name"
+          hint="Any name you like. Someone you choose to share with will see it."
+          autoComplete="nickname"
+          value={name}
+          onValue={setName}
+          error={errors.display_name}
+          required
+        />
+        <TextInput
+          label="Email"
+          hint="Use an email address that only you can read."
+          type="email"
+          autoComplete="username"
+          value={email}
+          onValue={setEmail}
+          error={errors.email}
+          required
+        />
+        <TextInput
+          label="Password"
+          hint="At least 12 characters. Three or four unrelated words work well. Avoid anything someone who knows you could guess."
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onValue={setPassword}
+          error={errors.password}
+          required
+        />
+        <button type="submit" class="button primary" disabled={busy}>
+          {busy ? "Making your account…" : "Make my account"}
+        </button>
+      </form>
+      <button type="button" class="button plain" onClick={() => navigate("signin")}>
+        I already have an account
+      </button>
+    </Screen>
+  );
+}

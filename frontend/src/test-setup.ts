@@ -1,0 +1,2 @@
+// IndexedDB for the outbox tests, without a browser.
+import "fake-indexeddb/auto";

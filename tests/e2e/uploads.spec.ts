@@ -1,0 +1,112 @@
+// Evidence from the phone: a photo, and a 50 MB video that is paused, resumed, and carries on
+// after a reload from where it stopped. The SHA-256 the phone computed must match the server's.
+
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { apiGet, expect, expectAccessible, jpeg, mp4, register, screenshot, test } from "./support";
+
+interface Evidence {
+  id: string;
+  original_filename: string;
+  media_type: string;
+  size: number;
+  sha256: string;
+  client_sha256_matches: boolean | null;
+  has_thumbnail: boolean;
+  incident_ids: string[];
+}
+
+const VIDEO_BYTES = 50 * 1024 * 1024;
+
+test("a photo and a 50 MB video upload with progress, pause, resume and a reload", async ({ page }) => {
+  const folder = mkdtempSync(join(tmpdir(), "waymark-e2e-files-"));
+  try {
+    await register(page);
+    await page.getByRole("button", { name: "Add photos or files" }).click();
+
+    // A photo, described.
+    const photo = await jpeg(page);
+    await page.getByLabel("What does it show? (optional)").fill("Note left under the wiper");
+    await page.locator("#choose").setInputFiles({ name: "windscreen.jpg", mimeType: "image/jpeg", buffer: photo });
+    const photoRow = page.locator(".upload", { hasText: "windscreen.jpg" });
+    await expect(photoRow.locator(".upload-status")).toHaveText("Uploaded");
+
+    // A video, slowed down so it can be interrupted: each 4 MiB chunk takes a moment.
+    const video = mp4(VIDEO_BYTES);
+    const videoPath = join(folder, "doorbell.mp4");
+    writeFileSync(videoPath, video);
+    const offsets: number[] = [];
+    let creates = 0;
+    page.on("request", (request) => {
+      if (!request.url().includes("/api/v1/uploads")) return;
+      if (request.method() === "POST") creates += 1;
+      if (request.method() === "PATCH") offsets.push(Number(request.headers()["upload-offset"]));
+    });
+    await page.route("**/api/v1/uploads/**", async (route) => {
+      if (route.request().method() === "PATCH") await new Promise((wait) => setTimeout(wait, 700));
+      await route.continue();
+    });
+
+    await page.locator("#choose").setInputFiles(videoPath);
+    const videoRow = page.locator(".upload", { hasText: "doorbell.mp4" });
+    await expect(videoRow.locator(".upload-status")).toHaveText(/Uploading – [1-9]\d?%/, { timeout: 60_000 });
+    await expect(videoRow.getByRole("progressbar")).toBeVisible();
+    await screenshot(page, "09-evidence-upload", page.getByRole("heading", { name: "Files", exact: true }));
+
+    // Pause, then resume: it carries on from the server's offset, not from the start.
+    await videoRow.getByRole("button", { name: "Pause doorbell.mp4" }).click();
+    await expect(videoRow.locator(".upload-status")).toHaveText(/^Paused/);
+    const pausedAt = Math.max(...offsets);
+    await videoRow.getByRole("button", { name: "Resume doorbell.mp4" }).click();
+    await expect(videoRow.locator(".upload-status")).toHaveText(/Uploading/);
+    await expect.poll(() => Math.max(...offsets), { timeout: 30_000 }).toBeGreaterThan(pausedAt);
+
+    // A reload in the middle (the app closed, the phone restarted): it resumes by itself.
+    await expect.poll(() => offsets.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(5);
+    await page.reload();
+    await page.route("**/api/v1/uploads/**", async (route) => {
+      if (route.request().method() === "PATCH") await new Promise((wait) => setTimeout(wait, 200));
+      await route.continue();
+    });
+    const afterReload = page.locator(".upload", { hasText: "doorbell.mp4" });
+    await expect(afterReload.locator(".upload-status")).toHaveText("Uploaded", { timeout: 120_000 });
+
+    // Never restarted from zero, never a second upload.
+    expect(offsets.filter((offset) => offset === 0)).toHaveLength(1);
+    expect(creates).toBe(1);
+    expect(offsets.length).toBeGreaterThan(VIDEO_BYTES / (4 * 1024 * 1024));
+
+    const { items } = await apiGet<{ items: Evidence[] }>(page.request, "/evidence");
+    expect(items).toHaveLength(2);
+    const kept = Object.fromEntries(items.map((item) => [item.original_filename, item]));
+    expect(kept["windscreen.jpg"]).toMatchObject({
+      media_type: "image/jpeg",
+      size: photo.length,
+      sha256: createHash("sha256").update(photo).digest("hex"),
+      client_sha256_matches: true,
+      has_thumbnail: true,
+    });
+    expect(kept["doorbell.mp4"]).toMatchObject({
+      media_type: "video/mp4",
+      size: VIDEO_BYTES,
+      sha256: createHash("sha256").update(video).digest("hex"),
+      client_sha256_matches: true,
+    });
+
+    // Open the video: the hashes are shown, and the check from the phone matched.
+    await afterReload.getByRole("button", { name: "Open doorbell.mp4" }).click();
+    await expect(page.getByText("Yes: the phone's check and the server's match")).toBeVisible();
+    await expectAccessible(page, "evidence detail");
+
+    // The photo, with its preview, from the timeline.
+    await page.getByRole("button", { name: "Back to the timeline" }).click();
+    await page.getByRole("button", { name: /windscreen\.jpg/ }).click();
+    await expect(page.getByRole("img", { name: "Preview of windscreen.jpg" })).toBeVisible();
+    await expectAccessible(page, "photo detail");
+    await screenshot(page, "10-evidence-detail");
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
