@@ -61,6 +61,9 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         f"-filer.port={ports['filer']}",
         "-s3",
         f"-s3.port={ports['s3']}",
+        # Off: their fixed default ports (8181, 9101) collide when two test runs share a host.
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
         "-master.volumeSizeLimitMB=64",
         "-volume.max=200",
     ]
