@@ -33,7 +33,10 @@ for a victim with 10 items, and a trivial endpoint of the same app (`GET /api/v1
 `make bench` is a quick variant with smaller sizes (a few minutes); `make bench FULL=1` uses the
 sizes of issue 8. The runner is `bench/run.py`; each run rewrites only its own section below
 (between the `bench:` markers), so other sections of this file are kept. Timings are wall
-clock from the client; the client runs on the same machine and shares its cores."""
+clock from the client; the client runs on the same machine and shares its cores. To see where a
+server spends its time, `.venv/bin/python -m bench.run --only pack --profile pack` (add `--full`
+for the full sizes) attaches py-spy to the server during that block and prints the hottest
+functions."""
 
 
 def _markers(name: str) -> tuple[str, str]:
@@ -76,7 +79,7 @@ def disk() -> str:
     """The device and file system holding the temporary folders the servers use."""
     try:
         out = subprocess.run(
-            ["df", "--output=source,fstype,size", tempfile.gettempdir()],
+            ["df", "-h", "--output=source,fstype,size", tempfile.gettempdir()],
             capture_output=True,
             text=True,
         ).stdout.splitlines()[-1]
@@ -85,7 +88,11 @@ def disk() -> str:
         rotational = Path(f"/sys/block/{device}/queue/rotational")
         kind = ""
         if rotational.exists():
-            kind = ", rotational" if rotational.read_text().strip() == "1" else ", solid state"
+            kind = (
+                ", rotational per the kernel"
+                if rotational.read_text().strip() == "1"
+                else ", solid state"
+            )
         return f"{source} ({fstype}, {total}{kind})"
     except (OSError, ValueError, IndexError):
         return "unknown"
@@ -115,7 +122,7 @@ def section(results: Results, extra: dict[str, str], charts: list[Path]) -> str:
     lines = [
         heading,
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {commit()}, on {machine()}"
+        f"Run finished {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {commit()}, on {machine()}"
         + "".join(f", {key} {value}" for key, value in extra.items())
         + ".",
         "",

@@ -65,7 +65,9 @@ def main() -> int:
         raise SystemExit(f"unknown cases: {', '.join(sorted(unknown))}")
     sizes = cases.FULL if args.full else cases.QUICK
     results = Results(variant="full" if args.full else "quick")
-    profile_dir = args.profile_dir or Path(tempfile.mkdtemp(prefix="waymark-profiles-"))
+    profile_dir = (
+        args.profile_dir or Path(tempfile.gettempdir()) / f"waymark-profiles-{os.getpid()}"
+    )
     profiler = Profiler([p for p in args.profile.split(",") if p], profile_dir)
     extra: dict[str, str] = {}
 
