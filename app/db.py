@@ -28,10 +28,16 @@ def make_engine(url: str) -> Engine:
             url,
             hide_parameters=True,
             connect_args={"check_same_thread": False},
+            # As many connections as request threads (anyio's pool has 40), so requests wait
+            # for SQLite's write lock, never for a connection.
+            pool_size=20,
+            max_overflow=30,
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=10)
+    return create_engine(
+        url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=40
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

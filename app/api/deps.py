@@ -67,10 +67,12 @@ def get_signed_in(request: Request, db: SessionDep, runtime: RuntimeDep) -> auth
     if resolved is None:
         raise NotAuthenticated()
     if auth_sessions.touch_due(resolved.auth_session):
-        if request.method in SAFE_METHODS:
+        if request.method in SAFE_METHODS and not getattr(request.state, "writes", False):
             # A read must not become a write: on SQLite a read transaction that later writes
-            # can fail outright when another writer got in first. The touch is bookkeeping,
-            # so it commits on its own.
+            # can fail outright when another writer got in first. The touch is bookkeeping, so
+            # it commits on its own; the read transaction (nothing written yet) is ended first
+            # so that a request never holds two connections at once.
+            db.commit()
             with transaction(runtime.engine, writes=True) as own:
                 auth_sessions.touch(own, resolved.auth_session)
         else:
