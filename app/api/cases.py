@@ -2,7 +2,6 @@
 never change a victim's records. Every look they take is on the victim's audit trail."""
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -11,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
 from app.api.deps import CurrentAdvocate, RuntimeDep, SessionDep, writes_on_read
+from app.api.evidence import file_response
 from app.api.exports import PackFiltersDep, pack_response
 from app.api.pages import CursorParam, Limit, Order, Page
 from app.api.timeline import timeline_filters
@@ -21,7 +21,7 @@ from app.models.incident import IncidentPublic
 from app.models.share import CasePublic, Share
 from app.models.user import User
 from app.services import advocate_notes, data_keys, evidence, incidents, records, sharing, timeline
-from app.services.downloads import RangeNotSatisfiable, content_disposition, parse_range
+from app.services.downloads import RangeNotSatisfiable, parse_range
 from app.services.exports import export_pack
 
 router = APIRouter(prefix="/cases", tags=["cases"], dependencies=[Depends(writes_on_read)])
@@ -117,31 +117,21 @@ def download_case_evidence(
 ) -> StreamingResponse:
     """The original file, byte for byte."""
     item = _live_evidence(case, evidence_id, db)
-    try:
-        start, end = parse_range(request.headers.get("range"), item.size)
-    except RangeNotSatisfiable:
-        return StreamingResponse(
-            iter(()), status_code=416, headers={"Content-Range": f"bytes */{item.size}"}
-        )
-    sharing.viewed(db, case.share, case.advocate, "evidence.downloaded", "evidence", item.id)
+    if parse_range_ok(request, item):
+        sharing.viewed(db, case.share, case.advocate, "evidence.downloaded", "evidence", item.id)
     plaintext = evidence.reader(
         runtime.blob_store, item, data_keys.data_key_for(db, case.victim.id, runtime.keys)
     )
-    partial = (start, end) != (0, item.size)
-    headers = {
-        "Content-Length": str(end - start),
-        "Content-Disposition": content_disposition(item.original_filename),
-        "Accept-Ranges": "bytes",
-    }
-    if partial:
-        headers["Content-Range"] = f"bytes {start}-{end - 1}/{item.size}"
+    return file_response(item, request, plaintext)
 
-    def body() -> Iterator[bytes]:
-        yield from plaintext.range(start, end)
 
-    return StreamingResponse(
-        body(), status_code=206 if partial else 200, media_type=item.media_type, headers=headers
-    )
+def parse_range_ok(request: Request, item: Evidence) -> bool:
+    """Whether the Range (if any) can be served: an unservable one is not a download."""
+    try:
+        parse_range(request.headers.get("range"), item.size)
+    except RangeNotSatisfiable:
+        return False
+    return True
 
 
 @router.get("/{case_id}/notes", response_model=Page[AdvocateNotePublic])

@@ -226,6 +226,11 @@ def download_evidence(
     """The original file, byte for byte (Range requests welcome)."""
     data_key = data_keys.data_key_for(db, item.owner_id, runtime.keys)
     plaintext = evidence.reader(runtime.blob_store, item, data_key)
+    return file_response(item, request, plaintext)
+
+
+def file_response(item: Evidence, request: Request, plaintext: BlobReader) -> StreamingResponse:
+    """The original bytes as an attachment, honouring a single Range; shared with /cases."""
     try:
         start, end = parse_range(request.headers.get("range"), item.size)
     except RangeNotSatisfiable:
