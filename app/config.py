@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     session_idle_minutes: Annotated[int, Field(ge=1)] = 30
     session_absolute_hours: Annotated[int, Field(ge=1)] = 12
 
+    # Requests worked on at once by one process; more wait their turn (app/api/middleware.py).
+    requests_in_progress: Annotated[int, Field(ge=1, le=1000)] = 64
+
     max_upload_bytes: Annotated[int, Field(ge=1)] = 4 * GiB
     user_quota_bytes: Annotated[int, Field(ge=1)] = 20 * GiB
 

@@ -1,5 +1,8 @@
 """The database engine, and one transaction per request."""
 
+import threading
+import weakref
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -8,8 +11,13 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-# How long a SQLite writer waits for another writer before giving up (milliseconds).
+from app.errors import DatabaseBusy
+
+# How long a SQLite writer waits for a writer in another process (the CLI, a backup) before
+# giving up (milliseconds). Writers in this process queue at the WriteGate instead.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How long a request waits its turn to write before it is told to come back (seconds).
+WRITE_QUEUE_TIMEOUT_S = 30.0
 
 
 def normalise_database_url(url: str) -> str:
@@ -34,6 +42,7 @@ def make_engine(url: str) -> Engine:
             max_overflow=30,
         )
         _configure_sqlite(engine)
+        _write_gates[engine] = WriteGate()
         return engine
     return create_engine(
         url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=40
@@ -62,17 +71,64 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+class WriteGate:
+    """SQLite has one writer at a time. Writers of this process wait here, first come first
+    served, rather than in SQLite's busy handler, which polls with growing sleeps: under load a
+    writer could lose every race to newer ones and time out while the lock was free half the
+    time. The gate is handed from one writer to the next, and may be released by a different
+    thread from the one that took it (a request's dependencies and its endpoint run in
+    different worker threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held = False
+        self._queue: deque[threading.Event] = deque()
+
+    def enter(self, timeout: float) -> None:
+        with self._lock:
+            if not self._held:
+                self._held = True
+                return
+            turn = threading.Event()
+            self._queue.append(turn)
+        if turn.wait(timeout):
+            return
+        with self._lock:
+            if turn.is_set():  # handed over just as the wait ran out
+                return
+            self._queue.remove(turn)
+        raise DatabaseBusy()
+
+    def leave(self) -> None:
+        with self._lock:
+            if self._queue:
+                self._queue.popleft().set()  # the next writer now holds the gate
+            else:
+                self._held = False
+
+
+_write_gates: "weakref.WeakKeyDictionary[Engine, WriteGate]" = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def transaction(engine: Engine, *, writes: bool) -> Iterator[Session]:
     """One unit of work: commit if the block finishes, roll back if it raises. Work that must
-    only happen once the commit has succeeded (deleting blobs) is queued with after_commit."""
-    with Session(engine, expire_on_commit=False) as session:
-        if writes and engine.dialect.name == "sqlite":
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        yield session
-        session.commit()
-        for action in session.info.pop(_AFTER_COMMIT, []):
-            action()
+    only happen once the commit has succeeded (deleting blobs) is queued with after_commit and
+    runs after the write lock is given up."""
+    gate = _write_gates.get(engine) if writes else None
+    if gate is not None:
+        gate.enter(WRITE_QUEUE_TIMEOUT_S)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            if gate is not None:
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            yield session
+            session.commit()
+    finally:
+        if gate is not None:
+            gate.leave()
+    for action in session.info.pop(_AFTER_COMMIT, []):
+        action()
 
 
 _AFTER_COMMIT = "waymark_after_commit"

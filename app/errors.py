@@ -96,3 +96,15 @@ class TooManyRequests(DomainError):
             f"Try again in {retry_after} seconds.", headers={"Retry-After": str(retry_after)}
         )
         self.retry_after = retry_after
+
+
+class DatabaseBusy(DomainError):
+    """Every writer waited its turn and this one's wait ran out: nothing was written, and the
+    same request can be sent again."""
+
+    status = 503
+    slug = "busy"
+    title = "Waymark is busy; nothing was saved, try again in a moment"
+
+    def __init__(self, retry_after: int = 5):
+        super().__init__(headers={"Retry-After": str(retry_after)})

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from app.api import (
@@ -24,7 +25,13 @@ from app.api import (
     uploads,
 )
 from app.api.deps import Runtime
-from app.api.middleware import RequestLogMiddleware, SameOriginMiddleware, SecurityHeadersMiddleware
+from app.api.middleware import (
+    AdmissionMiddleware,
+    RequestLogMiddleware,
+    SameOriginMiddleware,
+    SecurityHeadersMiddleware,
+    worker_threads,
+)
 from app.api.problems import install_problem_handlers, install_problem_openapi
 from app.api.pwa import mount_pwa
 from app.config import Settings
@@ -70,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = worker_threads(settings.requests_in_progress)
         yield
         runtime.engine.dispose()
 
@@ -107,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_pwa(app, settings.static_dir)
 
     # Starlette wraps in reverse order: the last added is the outermost.
+    app.add_middleware(AdmissionMiddleware, limit=settings.requests_in_progress)
     app.add_middleware(SameOriginMiddleware, public_origin=settings.public_url)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)

@@ -43,12 +43,12 @@ class Tally:
         started = time.perf_counter()
         try:
             response: httpx.Response = await request  # type: ignore[misc]
-        except httpx.HTTPError:
-            self.errors[label] += 1
+        except httpx.HTTPError as error:
+            self.errors[f"{label}: {type(error).__name__}"] += 1
             return None
         self.latencies[label].append((time.perf_counter() - started) * 1000)
         if response.status_code >= 400:
-            self.errors[label] += 1
+            self.errors[f"{label}: {response.status_code}"] += 1
             return None
         return response
 
@@ -220,7 +220,8 @@ def _table(result: dict[str, object]) -> str:
             f"**{result['database']}**: {result['requests']} requests in "
             f"{result['seconds']} s; errors {result['errors']}; acknowledged incidents "
             f"{result['acknowledged_incidents']}, lost {result['lost']}, duplicated "
-            f"{result['duplicated']}; audit chains valid {result['chains_valid']}.",
+            f"{result['duplicated']}; audit chains valid {result['chains_valid']}."
+            + (f" Errors by request: {result['errors_by_kind']}." if result["errors"] else ""),
             "",
             "| request | count | p50 ms | p99 ms |",
             "| --- | --- | --- | --- |",
@@ -234,8 +235,15 @@ def main() -> int:
     parser.add_argument("--victims", type=int, default=50)
     parser.add_argument("--advocates", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql"
+    )
     options = parser.parse_args()
-    databases = ["sqlite"] + (["postgresql"] if postgres_reachable() else [])
+    databases = [
+        name
+        for name in options.databases.split(",")
+        if name == "sqlite" or (name == "postgresql" and postgres_reachable())
+    ]
     results = [
         asyncio.run(run(db, options.victims, options.advocates, options.seconds))
         for db in databases

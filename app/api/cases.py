@@ -24,7 +24,11 @@ from app.services import advocate_notes, data_keys, evidence, incidents, records
 from app.services.downloads import RangeNotSatisfiable, parse_range
 from app.services.exports import export_pack
 
-router = APIRouter(prefix="/cases", tags=["cases"], dependencies=[Depends(writes_on_read)])
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+# Routes that show the victim's records: each look goes on their trail, so the request writes.
+# (The caseload and the notes list show only what the advocate already has, so they only read.)
+RECORDS_A_VIEW = [Depends(writes_on_read)]
 
 
 @dataclass(frozen=True)
@@ -49,14 +53,16 @@ def list_cases(advocate: CurrentAdvocate, db: SessionDep) -> Page[CasePublic]:
     return Page(items=sharing.cases(db, advocate))
 
 
-@router.get("/{case_id}", response_model=CasePublic)
+@router.get("/{case_id}", response_model=CasePublic, dependencies=RECORDS_A_VIEW)
 def read_case(case: SharedCase, db: SessionDep) -> CasePublic:
     """One case: who, since when, how much is in it."""
     sharing.viewed(db, case.share, case.advocate, "case.viewed", "share", case.share.id)
     return sharing.case_public(db, case.share, case.victim)
 
 
-@router.get("/{case_id}/timeline", response_model=timeline.TimelinePage)
+@router.get(
+    "/{case_id}/timeline", response_model=timeline.TimelinePage, dependencies=RECORDS_A_VIEW
+)
 def read_case_timeline(
     case: SharedCase,
     db: SessionDep,
@@ -79,7 +85,9 @@ def read_case_timeline(
     )
 
 
-@router.get("/{case_id}/incidents/{incident_id}", response_model=IncidentPublic)
+@router.get(
+    "/{case_id}/incidents/{incident_id}", response_model=IncidentPublic, dependencies=RECORDS_A_VIEW
+)
 def read_case_incident(case: SharedCase, incident_id: uuid.UUID, db: SessionDep) -> IncidentPublic:
     """One incident of the case."""
     incident = records.get_owned(db, incidents.KIND, case.victim.id, incident_id)
@@ -96,7 +104,9 @@ def _live_evidence(case: Case, evidence_id: uuid.UUID, db: SessionDep) -> Eviden
     return item
 
 
-@router.get("/{case_id}/evidence/{evidence_id}", response_model=EvidencePublic)
+@router.get(
+    "/{case_id}/evidence/{evidence_id}", response_model=EvidencePublic, dependencies=RECORDS_A_VIEW
+)
 def read_case_evidence(case: SharedCase, evidence_id: uuid.UUID, db: SessionDep) -> EvidencePublic:
     """One file's record."""
     item = _live_evidence(case, evidence_id, db)
@@ -106,6 +116,7 @@ def read_case_evidence(case: SharedCase, evidence_id: uuid.UUID, db: SessionDep)
 
 @router.get(
     "/{case_id}/evidence/{evidence_id}/content",
+    dependencies=RECORDS_A_VIEW,
     response_class=StreamingResponse,
     responses={
         200: {"content": {"application/octet-stream": {}}},
@@ -155,6 +166,7 @@ def write_case_note(
 
 @router.get(
     "/{case_id}/exports/pack",
+    dependencies=RECORDS_A_VIEW,
     response_class=StreamingResponse,
     responses={200: {"content": {"application/zip": {}}, "description": "The evidence pack."}},
 )

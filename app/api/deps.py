@@ -36,7 +36,7 @@ class Runtime:
     evidence_limits: Limits
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -44,17 +44,20 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def writes_on_read(request: Request) -> None:
+async def writes_on_read(request: Request) -> None:
     """For routers whose reads write too (an advocate's every look is audited): take the write
     lock up front, as an unsafe method would."""
     request.state.writes = True
 
 
+def _writes(request: Request) -> bool:
+    return request.method not in SAFE_METHODS or getattr(request.state, "writes", False)
+
+
 def get_db(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
     # scope="function" below: the commit happens before the response is sent, so a failed
     # commit is an error response, never a success for work that was lost.
-    writes = request.method not in SAFE_METHODS or getattr(request.state, "writes", False)
-    with transaction(runtime.engine, writes=writes) as db:
+    with transaction(runtime.engine, writes=_writes(request)) as db:
         yield db
 
 
@@ -62,39 +65,51 @@ SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def get_signed_in(request: Request, db: SessionDep, runtime: RuntimeDep) -> auth_sessions.Resolved:
+    return _sign_in(request, db, runtime, db_writes=_writes(request))
+
+
+def _sign_in(
+    request: Request, db: Session, runtime: Runtime, *, db_writes: bool
+) -> auth_sessions.Resolved:
     token = request.cookies.get(runtime.settings.session_cookie_name)
     resolved = auth_sessions.resolve(db, token, runtime.lifetimes) if token else None
     if resolved is None:
         raise NotAuthenticated()
     if auth_sessions.touch_due(resolved.auth_session):
-        if request.method in SAFE_METHODS and not getattr(request.state, "writes", False):
-            # A read must not become a write: on SQLite a read transaction that later writes
-            # can fail outright when another writer got in first. The touch is bookkeeping, so
-            # it commits on its own; the read transaction (nothing written yet) is ended first
-            # so that a request never holds two connections at once.
+        if db_writes:
+            auth_sessions.touch(db, resolved.auth_session)
+        else:
+            # A read transaction must not start writing: on SQLite it can fail outright when
+            # another writer got in first. The touch is bookkeeping, so it commits on its own;
+            # the read transaction (nothing written yet) is ended first so that a request
+            # never holds two connections at once.
             db.commit()
             with transaction(runtime.engine, writes=True) as own:
                 auth_sessions.touch(own, resolved.auth_session)
-        else:
-            auth_sessions.touch(db, resolved.auth_session)
     return resolved
 
 
 SignedInDep = Annotated[auth_sessions.Resolved, Depends(get_signed_in)]
 
 
-def get_current_user(signed_in: SignedInDep) -> User:
+# The dependencies below only look at what is already loaded, so they are coroutines: FastAPI
+# runs them on the event loop instead of sending each to a worker thread and back.
+async def get_current_user(signed_in: SignedInDep) -> User:
     return signed_in.user
 
 
-def get_current_auth_session(signed_in: SignedInDep) -> AuthSession:
+async def get_current_auth_session(signed_in: SignedInDep) -> AuthSession:
     return signed_in.auth_session
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_current_victim(user: CurrentUser) -> User:
+async def get_current_victim(user: CurrentUser) -> User:
+    return _victim_only(user)
+
+
+def _victim_only(user: User) -> User:
     # A role check, not an object check: it says nothing about anyone's records.
     if user.role != Role.victim:
         raise Forbidden("Only the person keeping this log can do this.")
@@ -104,7 +119,7 @@ def get_current_victim(user: CurrentUser) -> User:
 CurrentVictim = Annotated[User, Depends(get_current_victim)]
 
 
-def get_current_advocate(user: CurrentUser) -> User:
+async def get_current_advocate(user: CurrentUser) -> User:
     if user.role != Role.advocate:
         raise Forbidden("Only advocates can do this.")
     return user
@@ -113,7 +128,7 @@ def get_current_advocate(user: CurrentUser) -> User:
 CurrentAdvocate = Annotated[User, Depends(get_current_advocate)]
 
 
-def get_current_admin(user: CurrentUser) -> User:
+async def get_current_admin(user: CurrentUser) -> User:
     if user.role != Role.admin:
         raise Forbidden("Only an organisation's admins can do this.")
     return user
@@ -126,15 +141,15 @@ def get_streaming_victim(request: Request, runtime: RuntimeDep) -> User:
     """The signed-in victim, for endpoints that stream a body: found in a short transaction of
     its own, so no database transaction stays open while a large file arrives."""
     with transaction(runtime.engine, writes=False) as db:
-        resolved = get_signed_in(request, db, runtime)
-    return get_current_victim(resolved.user)
+        resolved = _sign_in(request, db, runtime, db_writes=False)
+    return _victim_only(resolved.user)
 
 
 StreamingVictim = Annotated[User, Depends(get_streaming_victim)]
 CurrentAuthSession = Annotated[AuthSession, Depends(get_current_auth_session)]
 
 
-def client_ip(request: Request) -> str:
+async def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 

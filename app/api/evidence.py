@@ -113,9 +113,16 @@ def upload_evidence(
             client_sha256=evidence.valid_sha256(stream.fields.get("sha256")),
         )
         fields = _form_fields(stream.fields)
+        examined = evidence.examine(runtime.blob_store, arrived, data_key)
         with transaction(runtime.engine, writes=True) as db:
             kept, created = evidence.keep(
-                db, victim, arrived, fields, store=runtime.blob_store, keys=runtime.keys
+                db,
+                victim,
+                arrived,
+                fields,
+                store=runtime.blob_store,
+                keys=runtime.keys,
+                examined=examined,
             )
             public = evidence.to_public(db, [kept])[0]
     except BaseException:

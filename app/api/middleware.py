@@ -1,4 +1,4 @@
-"""ASGI middleware: request logging, security headers and the same-origin check.
+"""ASGI middleware: request logging, security headers, the same-origin check and admission.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so streamed uploads and downloads pass through
 untouched.
@@ -10,6 +10,7 @@ import traceback
 import uuid
 from collections.abc import Iterable
 
+import anyio
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import ClientDisconnect
@@ -238,3 +239,32 @@ class SameOriginMiddleware:
             default_port = {"http": ":80", "https": ":443"}.get(scheme, "")
             own.add(f"{scheme}://{host.removesuffix(default_port)}")
         return own
+
+
+class AdmissionMiddleware:
+    """At most `limit` requests are worked on at once; the rest wait their turn here, on the
+    event loop, where waiting costs nothing.
+
+    Why: sync handlers and dependencies each borrow a worker thread, and a request can block
+    in one (waiting its turn to write to SQLite, say) while the request it waits for needs a
+    thread for its next step. If every thread were taken by waiters, the request holding the
+    lock could never finish. The app gives the thread pool more threads than this limit
+    (see `worker_threads`), so a request in progress always finds a thread.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self._slots = anyio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self._slots:
+            await self.app(scope, receive, send)
+
+
+def worker_threads(requests_in_progress: int) -> int:
+    """Threads for the pool that runs sync code: one per request in progress (a request uses
+    one at a time), plus room for streamed responses' iterators and spare."""
+    return requests_in_progress + 8

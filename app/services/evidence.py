@@ -232,6 +232,32 @@ def reader(store: BlobStore, evidence: Evidence, data_key: bytes) -> BlobReader:
     return BlobReader(store, blob_key(evidence.blob_id), data_key, evidence.size)
 
 
+@dataclass(frozen=True)
+class Examined:
+    """What was learned from a file's own bytes: its claimed capture time and details, and the
+    size of the thumbnail stored beside it (None when it has none)."""
+
+    claims: file_metadata.FileClaims
+    thumbnail_size: int | None
+
+
+def examine(store: BlobStore, arrived: Arrived, data_key: bytes) -> Examined:
+    """Read metadata and make the thumbnail. Decoding an image is slow, so callers do this
+    before their write transaction, not inside it; the thumbnail is removed with the blob if
+    the file is then refused (discard_blobs)."""
+
+    # A fresh reader for each parser: a parser may close the file it was given.
+    def plaintext() -> BlobReader:
+        return BlobReader(store, blob_key(arrived.blob_id), data_key, arrived.size)
+
+    claims = file_metadata.read_claims(plaintext(), arrived.media_type.mime)
+    is_image = arrived.media_type.mime.startswith("image/")
+    preview = file_metadata.thumbnail(plaintext()) if is_image else None
+    if preview is not None:
+        write_blob(store, thumbnail_key(arrived.blob_id), _encrypted(data_key, preview))
+    return Examined(claims, len(preview) if preview is not None else None)
+
+
 def keep(
     db: Session,
     owner: User,
@@ -240,8 +266,10 @@ def keep(
     *,
     store: BlobStore,
     keys: Keys,
+    examined: Examined | None = None,
 ) -> tuple[Evidence, bool]:
-    """Record a file that has arrived. On any refusal the caller removes the blob."""
+    """Record a file that has arrived (examining it here unless the caller already has). On any
+    refusal the caller removes the blob."""
     if arrived.client_sha256 is not None and arrived.client_sha256 != arrived.sha256:
         raise ChecksumMismatch(
             "The file's SHA-256 is not the one your device worked out, so it was not kept. "
@@ -254,17 +282,8 @@ def keep(
         if existing.sha256 != arrived.sha256:
             raise Conflict("Different evidence was already saved with this id.")
         return existing, False
-    data_key = data_keys.data_key_for(db, owner.id, keys)
-
-    # A fresh reader for each parser: a parser may close the file it was given.
-    def plaintext() -> BlobReader:
-        return BlobReader(store, blob_key(arrived.blob_id), data_key, arrived.size)
-
-    claims = file_metadata.read_claims(plaintext(), arrived.media_type.mime)
-    is_image = arrived.media_type.mime.startswith("image/")
-    preview = file_metadata.thumbnail(plaintext()) if is_image else None
-    if preview is not None:
-        write_blob(store, thumbnail_key(arrived.blob_id), _encrypted(data_key, preview))
+    if examined is None:
+        examined = examine(store, arrived, data_keys.data_key_for(db, owner.id, keys))
     uploaded_at = utcnow()
     evidence, created = records.create(
         db,
@@ -279,10 +298,10 @@ def keep(
             "size": arrived.size,
             "sha256": arrived.sha256,
             "client_sha256_matches": True if arrived.client_sha256 else None,
-            "captured_at": claims.captured_at,
-            "file_metadata": claims.details,
-            "thumbnail_size": len(preview) if preview is not None else None,
-            "timeline_at": claims.captured_at or uploaded_at,
+            "captured_at": examined.claims.captured_at,
+            "file_metadata": examined.claims.details,
+            "thumbnail_size": examined.thumbnail_size,
+            "timeline_at": examined.claims.captured_at or uploaded_at,
         },
     )
     return evidence, created
