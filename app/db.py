@@ -99,6 +99,11 @@ class WriteGate:
             self._queue.remove(turn)
         raise DatabaseBusy()
 
+    @property
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._queue)
+
     def leave(self) -> None:
         with self._lock:
             if self._queue:
