@@ -2,11 +2,12 @@
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+import sqlalchemy
 from sqlmodel import Session, col, select
 
 from app.models.advocate_note import AdvocateNote, AdvocateNotePublic
@@ -42,6 +43,23 @@ class PackFilters:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One event of the custody trail, as the pack carries it: a plain copy of its row (a long
+    trail as ORM objects takes twice the memory, held while the PDF is made)."""
+
+    victim_id: uuid.UUID
+    seq: int
+    at: datetime
+    actor_id: uuid.UUID | None
+    actor_role: str
+    action: str
+    target_kind: str | None
+    target_id: uuid.UUID | None
+    prev_hash: str
+    hash: str
+
+
 @dataclass
 class PackContent:
     victim: User
@@ -54,7 +72,7 @@ class PackContent:
     advocate_notes: list[AdvocateNotePublic] = field(default_factory=list)
     # Every revision of every record in the pack, by record id (oldest first).
     revisions: dict[uuid.UUID, list[dict[str, Any]]] = field(default_factory=dict)
-    audit_events: list[AuditEvent] = field(default_factory=list)
+    audit_events: list[AuditEntry] = field(default_factory=list)
     evidence_rows: dict[uuid.UUID, Evidence] = field(default_factory=dict)
 
     def period(self) -> tuple[datetime | None, datetime | None]:
@@ -163,14 +181,18 @@ def collect(
             content.revisions[report.id] = _dumped(
                 records.revisions(db, police_reports.KIND, report)
             )
-    content.audit_events = list(
-        db.exec(
-            select(AuditEvent)
-            .where(AuditEvent.victim_id == victim.id)
-            .order_by(col(AuditEvent.seq))
-        ).all()
-    )
+    content.audit_events = _custody_trail(db, victim.id)
     return content
+
+
+def _custody_trail(db: Session, victim_id: uuid.UUID) -> list[AuditEntry]:
+    columns = [getattr(AuditEvent, entry_field.name) for entry_field in fields(AuditEntry)]
+    rows = db.execute(
+        sqlalchemy.select(*columns)
+        .where(col(AuditEvent.victim_id) == victim_id)
+        .order_by(col(AuditEvent.seq))
+    )
+    return [AuditEntry(*row) for row in rows]
 
 
 def _dumped(revisions: Sequence[Any]) -> list[dict[str, Any]]:

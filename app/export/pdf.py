@@ -4,31 +4,76 @@ The cover shows whose log it is, the period, the crime references, what kinds of
 how often, and a chart of incidents per week so escalation is visible at a glance. Then every
 item in time order, an impact summary, and an index of the evidence with its hashes. Text is set
 in DejaVu Sans (shipped with matplotlib), embedded, so names in most scripts render.
+
+A log can hold thousands of items, and the pack's first byte waits for this file (the zip's
+size is known only once it exists). fpdf2's multi_cell re-measures a line's text for every
+character it adds, and its text methods encode text a character at a time: a chronology of
+2,000 incidents took over ten seconds, and even text() costs ~70 µs a line. So lines are laid
+out here with the font's advance widths (remembered a word at a time), and a page's text is
+written as one text object, its glyph codes looked up by str.translate. fpdf2 still makes the
+pages, the drawing, the embedded font subsets and the file.
 """
 
+import functools
+import gc
 import importlib.util
+import sys
 import uuid
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
 from app import __version__
 from app.export.content import PackContent, evidence_numbers
+from app.models.advocate_note import AdvocateNotePublic
 from app.models.codes import BEHAVIOUR_WORDS, Behaviour, Channel, ImpactArea, ReportMethod
+from app.models.evidence import EvidencePublic
 from app.models.impact_note import ImpactNotePublic
+from app.models.incident import IncidentPublic
+from app.models.police_report import PoliceReportPublic
+
+
+@contextmanager
+def _as_if_missing(module: str) -> Iterator[None]:
+    """Imports of `module` fail inside the block, as if it were not installed (None in
+    sys.modules means exactly that to the import system); left alone if already imported."""
+    if module in sys.modules:
+        yield
+        return
+    sys.modules[module] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        del sys.modules[module]
+
+
+# fpdf2 imports numpy, when it is installed, only to decode images faster. This document has
+# no images, and numpy (installed here with matplotlib, for the fonts) would cost every server
+# process that has made a pack about 10 MiB and 0.1 s. Nothing else in the app uses numpy.
+with _as_if_missing("numpy"):
+    from fpdf import FPDF
+    from fpdf.fonts import SubsetMap, TTFFont
 
 # Found without importing matplotlib, which would load numpy with it: over 10 MiB of memory in
 # every server process, for a folder name.
 _MATPLOTLIB = importlib.util.find_spec("matplotlib")
 assert _MATPLOTLIB is not None and _MATPLOTLIB.origin is not None
 FONT_DIR = Path(_MATPLOTLIB.origin).parent / "mpl-data" / "fonts" / "ttf"
+# Only the faces the document uses: fpdf2 reads the whole of a font it is given, about 0.05 s
+# and 4 MiB each.
+FONT_FILES = {
+    ("DejaVu", ""): "DejaVuSans.ttf",
+    ("DejaVu", "B"): "DejaVuSans-Bold.ttf",
+    ("DejaVuMono", ""): "DejaVuSansMono.ttf",
+}
 INK = (20, 20, 20)
 MUTED = (90, 90, 90)
 ACCENT = (24, 70, 120)
+RULE = (210, 210, 210)
+LABEL_WIDTH = 32  # mm: the labels of an item's fields ("What happened")
 
 CHANNEL_WORDS = {
     Channel.phone_call: "Phone call",
@@ -50,6 +95,13 @@ METHOD_WORDS = {
     ReportMethod.online: "Online report",
     ReportMethod.in_person: "In person",
     ReportMethod.other: "Other",
+}
+ENTRY_TITLES = {
+    "incident": "Incident",
+    "police_report": "Police report",
+    "impact_note": "Impact on daily life",
+    "advocate_note": "Advocate's note",
+    "evidence": "Evidence",
 }
 
 
@@ -74,47 +126,298 @@ def human_size(size: int) -> str:
     return f"{size} bytes"
 
 
+# Bytes that must be escaped in a PDF literal string.
+_ESCAPES = {ord("\\"): "\\\\", ord("("): "\\(", ord(")"): "\\)", ord("\r"): "\\r"}
+
+
+class _SubsetCodes(dict[int, str | None]):
+    """Character -> its two-byte code in this document's subset of the font, as characters
+    of a PDF literal string (escaped where needed), for str.translate.
+
+    A character met for the first time is added to the subset (as fpdf2's own text methods
+    do); one the font lacks maps to None, so it is left out, as fpdf2 leaves it out.
+    """
+
+    def __init__(self, subset: SubsetMap) -> None:
+        super().__init__()
+        self._subset = subset
+
+    def __missing__(self, codepoint: int) -> str | None:
+        code = self._subset.pick(codepoint)
+        value = (
+            None
+            if code is None
+            else "".join(_ESCAPES.get(byte, chr(byte)) for byte in code.to_bytes(2, "big"))
+        )
+        self[codepoint] = value
+        return value
+
+
+class _Advances(dict[str, float]):
+    """Character -> its advance width in thousandths of the font size, looked up in the font's
+    metrics the first time the character is met."""
+
+    def __init__(self, font: TTFFont) -> None:
+        super().__init__()
+        self._widths = font.cw
+        self._missing = float(font.desc.missing_width)
+
+    def __missing__(self, char: str) -> float:
+        width = self[char] = float(self._widths.get(ord(char), self._missing))
+        return width
+
+
+class _Face:
+    """One embedded font: how wide text is in it, where lines break, and how text is written."""
+
+    def __init__(self, font: TTFFont) -> None:
+        self.font = font
+        self._advance = _Advances(font)
+        self._words: dict[str, float] = {}
+        self._codes = _SubsetCodes(font.subset)
+
+    def units(self, text: str) -> float:
+        """Width in thousandths of the font size."""
+        return sum(map(self._advance.__getitem__, text))
+
+    def _word_units(self, word: str) -> float:
+        width = self._words.get(word)
+        if width is None:
+            width = self._words[word] = self.units(word)
+        return width
+
+    def wrap(self, text: str, size: float, width: float) -> list[str]:
+        """Lines no wider than `width` points at `size`, broken at spaces (runs of white space
+        become one space); a word longer than a whole line is broken where it must be."""
+        limit = width * 1000 / size
+        if text.isprintable() and self.units(text) <= limit:
+            return [text]  # most values: a name, a date, a short sentence, on one line
+        space = self._advance[" "]
+        lines: list[str] = []
+        for paragraph in text.splitlines() or [""]:
+            line: list[str] = []
+            used = 0.0
+            for word in paragraph.split():
+                needed = self._word_units(word)
+                if line and used + space + needed <= limit:
+                    line.append(word)
+                    used += space + needed
+                    continue
+                if line:
+                    lines.append(" ".join(line))
+                if needed > limit:
+                    *whole_lines, word = self._broken(word, limit)
+                    lines.extend(whole_lines)
+                    needed = self.units(word)
+                line, used = [word], needed
+            lines.append(" ".join(line))
+        return lines
+
+    def _broken(self, word: str, limit: float) -> list[str]:
+        pieces: list[str] = []
+        start, used = 0, 0.0
+        for index, char in enumerate(word):
+            advance = self._advance[char]
+            if used + advance > limit and index > start:
+                pieces.append(word[start:index])
+                start, used = index, 0.0
+            used += advance
+        pieces.append(word[start:])
+        return pieces
+
+    def shown(self, line: str) -> str:
+        """The line as a content stream's string operand: its subset codes."""
+        return "(" + line.translate(self._codes) + ")"
+
+
+@dataclass(frozen=True, eq=False)  # told apart by identity: a handful are made
+class _Style:
+    face: _Face
+    size: float  # points
+    color: tuple[int, int, int] = INK
+
+
 class _Document(FPDF):
+    """An A4 document whose text is laid out here and written, a page at a time, as one text
+    object per page (see the module's docstring). Pages are numbered once all are made."""
+
     def __init__(self, footer_text: str) -> None:
         super().__init__(format="A4")
-        self._footer_text = footer_text
         self.set_margins(18, 18, 18)
         self.set_auto_page_break(auto=True, margin=20)
-        self.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-        self.add_font("DejaVu", "I", str(FONT_DIR / "DejaVuSans-Oblique.ttf"))
-        self.add_font("DejaVuMono", "", str(FONT_DIR / "DejaVuSansMono.ttf"))
-        self.add_font("DejaVuMono", "B", str(FONT_DIR / "DejaVuSansMono-Bold.ttf"))
-        self.set_font("DejaVu", size=10)
-        self.set_text_color(*INK)
+        self.regular, self.bold = self._face("DejaVu"), self._face("DejaVu", "B")
+        self.body = _Style(self.regular, 9.5)
+        self.label = _Style(self.bold, 9)
+        self._footer = _Style(self.regular, 7.5, MUTED)
+        self._footer_text = footer_text
+        # The text object being built for the current page, and the font, size and colour
+        # already set in it.
+        self._text: list[str] = []
+        self._text_state: _Style | None = None
+        self._fonts_on_page: set[int] = set()
+
+    def _face(self, family: str, style: str = "") -> _Face:
+        self.add_font(family, style, str(FONT_DIR / FONT_FILES[family, style]))
+        font = self.fonts[family.lower() + style]
+        assert isinstance(font, TTFFont)
+        return _Face(font)
+
+    @functools.cached_property
+    def mono(self) -> _Face:
+        """Read only when the evidence index needs it."""
+        return self._face("DejaVuMono")
 
     def footer(self) -> None:
-        self.set_y(-14)
-        self.set_font("DejaVu", size=7.5)
-        self.set_text_color(*MUTED)
-        self.cell(0, 5, self._footer_text, align="L")
-        self.set_x(-40)
-        self.cell(22, 5, f"Page {self.page_no()} of {{nb}}", align="R")
-        self.set_text_color(*INK)
+        """fpdf2 calls this as each page ends: its text goes onto it."""
+        self._end_text()
+
+    def number_pages(self) -> None:
+        """The footer of every page, now that the number of pages is known."""
+        self._end_text()
+        last = self.page
+        baseline = 10.7 * self.k  # from the bottom edge, where fpdf2 put a footer cell's text
+        left = (self.l_margin + self.c_margin) * self.k
+        for number in range(1, last + 1):
+            self.page = number
+            page_of = f"Page {number} of {last}"
+            right = (
+                self.pages[number].dimensions()[0]
+                - (self.r_margin + self.c_margin) * self.k
+                - self._footer.face.units(page_of) * self._footer.size / 1000
+            )
+            self._show(self._footer, left, baseline, self._footer_text)
+            self._show(self._footer, right, baseline, page_of)
+            self._end_text()
+        self.page = last
+
+    def wrap(self, text: str, style: _Style, width: float) -> list[str]:
+        """`text` as lines for a cell `width` mm wide."""
+        return style.face.wrap(text, style.size, (width - 2 * self.c_margin) * self.k)
+
+    def place(self, style: _Style, x: float, baseline: float, line: str) -> None:
+        """One line of text on the current page, its left end at x and its baseline at
+        `baseline` (mm from the top left corner, as fpdf2 measures)."""
+        self._show(style, x * self.k, (self.h - baseline) * self.k, line)
+
+    def _show(self, style: _Style, x: float, y: float, line: str) -> None:
+        """The line at (x, y) in the PDF's own coordinates: points from the bottom left."""
+        if style is not self._text_state:
+            self._text.append(self._font_operator(style) + " " + _fill_operator(style.color))
+            self._text_state = style
+        self._text.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm {style.face.shown(line)} Tj")
+
+    def _font_operator(self, style: _Style) -> str:
+        font = style.face.font
+        if font.i not in self._fonts_on_page:
+            # Lists the font in the page's resources, as fpdf2's own text methods do.
+            self._set_font_for_page(font, style.size, wrap_in_text_object=False)
+            self._fonts_on_page.add(font.i)
+        return f"/F{font.i} {style.size:.2f} Tf"
+
+    def _end_text(self) -> None:
+        """Writes the page's text object. q/Q keep its colours out of later drawing."""
+        if self._text:
+            self._out("q BT " + " ".join(self._text) + " ET Q")
+        self._text.clear()
+        self._text_state = None
+        self._fonts_on_page.clear()
+
+    def write_lines(
+        self, lines: Sequence[str], style: _Style, line_height: float, x: float | None = None
+    ) -> None:
+        """Lines from `x` (the left margin by default) down, on as many pages as they take;
+        the next text starts below them, at the left margin."""
+        left = (self.l_margin if x is None else x) + self.c_margin
+        # Where fpdf2 puts the baseline of text in a cell.
+        drop = 0.5 * line_height + 0.3 * style.size / self.k
+        for line in lines:
+            if self.y + line_height > self.page_break_trigger and self.y > self.t_margin:
+                self.add_page(same=True)
+            self.place(style, left, self.y + drop, line)
+            self.y += line_height
+        self.x = self.l_margin
+
+    def paragraph(self, text: str, style: _Style, line_height: float) -> None:
+        self.write_lines(self.wrap(text, style, self.epw), style, line_height)
 
     def heading(self, text: str, size: float = 15) -> None:
-        self.set_font("DejaVu", "B", size)
-        self.set_text_color(*ACCENT)
-        self.multi_cell(0, size * 0.55, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_text_color(*INK)
-        self.set_font("DejaVu", size=10)
+        self.paragraph(text, _Style(self.bold, size, ACCENT), size * 0.55)
         self.ln(2)
 
     def field(self, label: str, value: str | None) -> None:
+        """A label on the left and its value beside it, wrapped; nothing when there is no value."""
         if not value:
             return
-        self.set_font("DejaVu", "B", 9)
-        self.cell(32, 5, label)
-        self.set_font("DejaVu", size=9.5)
-        self.multi_cell(0, 5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if self.y + 5 > self.page_break_trigger:
+            self.add_page(same=True)
+        top = self.y
+        self.write_lines([label], self.label, 5)
+        self.y = top
+        self.write_lines(
+            self.wrap(value, self.body, self.epw - LABEL_WIDTH),
+            self.body,
+            5,
+            x=self.l_margin + LABEL_WIDTH,
+        )
+
+    def grid(
+        self,
+        widths: Sequence[float],
+        header: Sequence[str],
+        rows: Iterable[Sequence[str]],
+        style: _Style,
+        line_height: float,
+    ) -> None:
+        """Ruled rows under a bold header, which is repeated at the top of every page the table
+        runs onto."""
+        heading = _Style(self.bold, style.size, style.color)
+        self.set_draw_color(*MUTED)
+        self._table_row(widths, header, heading, line_height)
+        for row in rows:
+            if not self._table_row(widths, row, style, line_height):
+                self.add_page(same=True)
+                self._table_row(widths, header, heading, line_height)
+                self._table_row(widths, row, style, line_height)
+
+    def _table_row(
+        self, widths: Sequence[float], cells: Sequence[str], style: _Style, line_height: float
+    ) -> bool:
+        """Draws the row if it fits on this page; says whether it did."""
+        wrapped = [self.wrap(text, style, width) for text, width in zip(cells, widths, strict=True)]
+        height = max(len(lines) for lines in wrapped) * line_height
+        top = self.y
+        if top + height > self.page_break_trigger and top > self.t_margin:
+            return False
+        x = self.l_margin
+        for lines, width in zip(wrapped, widths, strict=True):
+            self.rect(x, top, width, height)
+            self.y = top
+            self.write_lines(lines, style, line_height, x=x)
+            x += width
+        self.set_xy(self.l_margin, top + height)
+        return True
+
+
+@functools.cache
+def _fill_operator(color: tuple[int, int, int]) -> str:
+    return " ".join(f"{component / 255:.3f}" for component in color) + " rg"
 
 
 def render(content: PackContent, generated_at: datetime) -> bytes:
+    # fpdf2's document is a web of reference cycles (its output producer, its fonts and their
+    # subsets), so only the garbage collector frees it, and with a heap this size a full
+    # collection may not come before the pack has streamed: ~15 MiB held all that while.
+    # Collecting now, with every older object frozen out of the collection, takes
+    # milliseconds (not the ~0.15 s of a full collection).
+    gc.freeze()
+    try:
+        return _rendered(content, generated_at)
+    finally:
+        gc.collect()
+        gc.unfreeze()
+
+
+def _rendered(content: PackContent, generated_at: datetime) -> bytes:
     numbers = evidence_numbers(content.evidence)
     doc = _Document(
         "Verify this pack: see README.txt (sha256sum -c SHA256SUMS, and the signature)."
@@ -125,19 +428,14 @@ def render(content: PackContent, generated_at: datetime) -> bytes:
         _impact_summary(doc, content)
     if content.evidence:
         _evidence_index(doc, content, numbers)
+    doc.number_pages()
     return bytes(doc.output())
 
 
 def _cover(doc: _Document, content: PackContent, generated_at: datetime) -> None:
     doc.add_page()
-    doc.set_font("DejaVu", "B", 22)
-    doc.set_text_color(*ACCENT)
-    doc.multi_cell(0, 11, "Record of stalking incidents", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    doc.set_text_color(*INK)
-    doc.set_font("DejaVu", size=11)
-    doc.multi_cell(
-        0, 6, "An evidence pack exported from Waymark.", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-    )
+    doc.paragraph("Record of stalking incidents", _Style(doc.bold, 22, ACCENT), 11)
+    doc.paragraph("An evidence pack exported from Waymark.", _Style(doc.regular, 11), 6)
     doc.ln(4)
     start, end = content.period()
     references = sorted({r.crime_reference for r in content.police_reports if r.crime_reference})
@@ -177,10 +475,13 @@ def _cover(doc: _Document, content: PackContent, generated_at: datetime) -> None
     behaviours = Counter(b for i in content.incidents for b in i.behaviours)
     if behaviours:
         doc.heading("Behaviours recorded", 12)
-        with doc.table(col_widths=(60, 25), width=85, align="LEFT", line_height=6) as table:
-            table.row(("Behaviour", "Incidents"))
-            for behaviour, n in behaviours.most_common():
-                table.row((BEHAVIOUR_WORDS[Behaviour(behaviour)], str(n)))
+        doc.grid(
+            (60, 25),
+            ("Behaviour", "Incidents"),
+            ((BEHAVIOUR_WORDS[Behaviour(b)], str(n)) for b, n in behaviours.most_common()),
+            _Style(doc.regular, 10),
+            line_height=6,
+        )
         doc.ln(5)
     if content.incidents:
         _weekly_chart(doc, content)
@@ -188,17 +489,15 @@ def _cover(doc: _Document, content: PackContent, generated_at: datetime) -> None
 
 def _weekly_chart(doc: _Document, content: PackContent) -> None:
     """Bars of incidents per week (Monday to Sunday, the victim's local dates)."""
-    weeks: Counter[datetime] = Counter()
+    weeks: Counter[date] = Counter()
     for incident in content.incidents:
-        day = incident.occurred_at.replace(hour=0, minute=0, second=0, microsecond=0)
+        day = incident.occurred_at.date()
         weeks[day - timedelta(days=day.weekday())] += 1
     first, last = min(weeks), max(weeks)
-    series: list[tuple[datetime, int]] = []
-    week = first
-    while week <= last:
-        match = [n for w, n in weeks.items() if w.date() == week.date()]
-        series.append((week, sum(match)))
-        week += timedelta(days=7)
+    series = [
+        (first + timedelta(weeks=n), weeks[first + timedelta(weeks=n)])
+        for n in range((last - first).days // 7 + 1)
+    ]
     series = series[-52:]  # the last year at most, so bars stay readable
     doc.heading("Incidents per week", 12)
     x0, width, height = doc.l_margin + 8, doc.epw - 8, 48
@@ -209,10 +508,9 @@ def _weekly_chart(doc: _Document, content: PackContent) -> None:
     bar = width / len(series)
     doc.set_draw_color(*MUTED)
     doc.line(x0, y0 + height, x0 + width, y0 + height)
-    doc.set_font("DejaVu", size=7)
-    doc.set_text_color(*MUTED)
-    doc.text(doc.l_margin, y0 + 3, str(peak))
-    doc.text(doc.l_margin, y0 + height, "0")
+    axis = _Style(doc.regular, 7, MUTED)
+    doc.place(axis, doc.l_margin, y0 + 3, str(peak))
+    doc.place(axis, doc.l_margin, y0 + height, "0")
     doc.set_fill_color(*ACCENT)
     for index, (_, n) in enumerate(series):
         if n:
@@ -227,20 +525,22 @@ def _weekly_chart(doc: _Document, content: PackContent) -> None:
     label_every = max(1, len(series) // 6)
     for index, (week_start, _) in enumerate(series):
         if index % label_every == 0:
-            doc.text(x0 + index * bar, y0 + height + 4, f"{week_start:%d %b}")
-    doc.set_text_color(*INK)
+            doc.place(axis, x0 + index * bar, y0 + height + 4, f"{week_start:%d %b}")
     doc.set_fill_color(255, 255, 255)
     doc.set_y(y0 + height + 8)
+
+
+Entry = IncidentPublic | PoliceReportPublic | ImpactNotePublic | AdvocateNotePublic | EvidencePublic
 
 
 def _chronology(doc: _Document, content: PackContent, numbers: dict[uuid.UUID, str]) -> None:
     doc.add_page()
     doc.heading("Chronology")
     evidence_of: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for item in content.evidence:
-        for incident_id in item.incident_ids:
-            evidence_of[incident_id].append(numbers[item.id])
-    entries: list[tuple[datetime, str, Any]] = [
+    for file in content.evidence:
+        for incident_id in file.incident_ids:
+            evidence_of[incident_id].append(numbers[file.id])
+    entries: list[tuple[datetime, str, Entry]] = [
         (i.occurred_at, "incident", i) for i in content.incidents
     ]
     entries += [(r.reported_at, "police_report", r) for r in content.police_reports]
@@ -249,47 +549,31 @@ def _chronology(doc: _Document, content: PackContent, numbers: dict[uuid.UUID, s
     entries += [(e.captured_at or e.uploaded_at, "evidence", e) for e in content.evidence]
     entries.sort(key=lambda entry: entry[0].astimezone(UTC))
     if not entries:
-        doc.multi_cell(0, 6, "There is nothing in this pack's period.")
+        doc.paragraph("There is nothing in this pack's period.", _Style(doc.regular, 10), 6)
+    title = _Style(doc.bold, 10.5)
+    doc.set_draw_color(*RULE)
     for moment, kind, item in entries:
         if doc.get_y() > doc.h - 60:
             doc.add_page()
-        doc.set_draw_color(210, 210, 210)
         doc.line(doc.l_margin, doc.get_y(), doc.l_margin + doc.epw, doc.get_y())
         doc.ln(2)
-        doc.set_font("DejaVu", "B", 10.5)
-        title = {
-            "incident": "Incident",
-            "police_report": "Police report",
-            "impact_note": "Impact on daily life",
-            "advocate_note": "Advocate's note",
-            "evidence": "Evidence",
-        }[kind]
-        approximate = getattr(item, "time_is_approximate", False)
-        doc.multi_cell(
-            0,
+        approximate = isinstance(item, IncidentPublic) and item.time_is_approximate
+        doc.paragraph(
+            f"{local_time(moment)}{' (approximate time)' if approximate else ''}  ·  "
+            f"{ENTRY_TITLES[kind]}",
+            title,
             6,
-            f"{local_time(moment)}{' (approximate time)' if approximate else ''}  ·  {title}",
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
         )
-        doc.set_font("DejaVu", size=9.5)
-        _entry_fields(doc, kind, item, evidence_of, numbers)
+        _entry_fields(doc, item, evidence_of, numbers)
         doc.ln(2)
 
 
 def _entry_fields(
     doc: _Document,
-    kind: str,
-    item: object,
+    item: Entry,
     evidence_of: dict[uuid.UUID, list[str]],
     numbers: dict[uuid.UUID, str],
 ) -> None:
-    from app.models.advocate_note import AdvocateNotePublic
-    from app.models.evidence import EvidencePublic
-    from app.models.impact_note import ImpactNotePublic
-    from app.models.incident import IncidentPublic
-    from app.models.police_report import PoliceReportPublic
-
     if isinstance(item, IncidentPublic):
         if item.occurred_until:
             doc.field("Until", local_time(item.occurred_until))
@@ -317,7 +601,7 @@ def _entry_fields(
     elif isinstance(item, AdvocateNotePublic):
         doc.field("By", item.author.display_name)
         doc.field("Note", item.body)
-    elif isinstance(item, EvidencePublic):
+    else:
         doc.field(
             "File",
             f"{numbers[item.id]}  {item.original_filename} "
@@ -333,13 +617,11 @@ def _entry_fields(
 def _impact_summary(doc: _Document, content: PackContent) -> None:
     doc.add_page()
     doc.heading("How this is affecting day-to-day life")
-    doc.multi_cell(
-        0,
-        5,
+    doc.paragraph(
         "Impact notes grouped by the part of life affected (Protection from Harassment Act "
         "1997, s.4A: substantial adverse effect on usual day-to-day activities).",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
+        _Style(doc.regular, 10),
+        5,
     )
     doc.ln(3)
     by_area: dict[str, list[ImpactNotePublic]] = defaultdict(list)
@@ -350,49 +632,38 @@ def _impact_summary(doc: _Document, content: PackContent) -> None:
         notes = by_area.get(area.value)
         if not notes:
             continue
-        doc.set_font("DejaVu", "B", 10.5)
-        doc.multi_cell(
-            0, 6, f"{AREA_WORDS[area]} ({len(notes)})", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
-        doc.set_font("DejaVu", size=9.5)
+        doc.paragraph(f"{AREA_WORDS[area]} ({len(notes)})", _Style(doc.bold, 10.5), 6)
         for note in notes:
-            doc.multi_cell(
-                0,
-                5,
-                f"{local_time(note.noted_at)}: {note.description}",
-                new_x=XPos.LMARGIN,
-                new_y=YPos.NEXT,
-            )
+            doc.paragraph(f"{local_time(note.noted_at)}: {note.description}", doc.body, 5)
         doc.ln(2)
 
 
 def _evidence_index(doc: _Document, content: PackContent, numbers: dict[uuid.UUID, str]) -> None:
     doc.add_page(orientation="L")
     doc.heading("Evidence index")
-    doc.multi_cell(
-        0,
-        5,
+    doc.paragraph(
         "Each file is in the evidence/ folder exactly as it was uploaded. Capture times come "
         "from the file's own metadata and are what the file claims. SHA-256 is the fingerprint "
         "of the file's bytes: `sha256sum FILE` must give the same value.",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
+        _Style(doc.regular, 10),
+        5,
     )
     doc.ln(2)
-    doc.set_font("DejaVuMono", size=6.5)
-    with doc.table(col_widths=(12, 56, 26, 16, 30, 30, 91), line_height=4.2) as table:
-        table.row(
-            ("No.", "Original name", "Type", "Size", "Captured (claimed)", "Uploaded", "SHA-256")
-        )
-        for item in content.evidence:
-            table.row(
-                (
-                    numbers[item.id],
-                    item.original_filename,
-                    item.media_type,
-                    human_size(item.size),
-                    f"{item.captured_at:%d %b %Y %H:%M}" if item.captured_at else "not stated",
-                    f"{item.uploaded_at:%d %b %Y %H:%M}",
-                    item.sha256,
-                )
+    doc.grid(
+        (12, 56, 26, 16, 30, 30, 91),
+        ("No.", "Original name", "Type", "Size", "Captured (claimed)", "Uploaded", "SHA-256"),
+        (
+            (
+                numbers[item.id],
+                item.original_filename,
+                item.media_type,
+                human_size(item.size),
+                f"{item.captured_at:%d %b %Y %H:%M}" if item.captured_at else "not stated",
+                f"{item.uploaded_at:%d %b %Y %H:%M}",
+                item.sha256,
             )
+            for item in content.evidence
+        ),
+        _Style(doc.mono, 6.5),
+        line_height=4.2,
+    )

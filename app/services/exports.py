@@ -8,7 +8,8 @@ from sqlmodel import Session
 
 from app.errors import Forbidden
 from app.export.content import PackFilters, collect
-from app.export.pack import READ_CHUNK, Pack, build
+from app.export.decrypt import decrypted
+from app.export.pack import Pack, build
 from app.keys import Keys
 from app.models.share import Share
 from app.models.types import utcnow
@@ -45,9 +46,7 @@ def export_pack(
 
     def evidence_bytes(evidence_id: uuid.UUID) -> Iterator[bytes]:
         row = rows[evidence_id]
-        plaintext = evidence.reader(store, row, data_key)
-        for start in range(0, row.size, READ_CHUNK):
-            yield from plaintext.range(start, min(start + READ_CHUNK, row.size))
+        return decrypted(store, evidence.blob_key(row.blob_id), data_key, row.size)
 
     return build(
         content,
