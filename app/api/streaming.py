@@ -1,40 +1,158 @@
-"""Request bodies read as they arrive, from a sync endpoint's worker thread.
+"""Request bodies read as they arrive, for code running in a worker thread.
 
 Starlette would spool a multipart file to a temporary file before our code runs, which would put
-a victim's photo on disk in the clear. Instead the body is pulled chunk by chunk from the event
-loop and pushed through python-multipart's streaming parser, so each chunk is hashed and
-encrypted the moment it arrives.
+a victim's photo on disk in the clear. Instead the body is pulled from the event loop and pushed
+through python-multipart's streaming parser, so each piece is hashed and encrypted the moment it
+arrives.
+
+The ASGI server hands the body over in chunks of up to a few hundred KiB. Each crossing between
+a worker thread and the event loop costs two thread wake-ups, and milliseconds when the loop is
+busy (the thread waits for the GIL), so the body crosses in batches of at least BATCH_BYTES.
 """
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+import anyio
 import anyio.from_thread
+import anyio.to_thread
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
-from starlette.types import Message
 
 from app.errors import InvalidInput
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_PARTS = 16
+BATCH_BYTES = 1024 * 1024
+# Batches read ahead while the worker thread is busy with earlier ones: enough to keep the
+# socket drained through a checkpoint, few enough to keep memory small.
+READ_AHEAD_BATCHES = 2
+
+T = TypeVar("T")
 
 
 def body_chunks(request: Request) -> Iterator[bytes]:
-    """The request body, chunk by chunk, for code running in a worker thread."""
+    """The request body, batch by batch, for code running in a worker thread."""
 
-    async def receive() -> Message:
-        return await request.receive()
+    async def next_batch() -> tuple[bytes, bool]:
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more and size < BATCH_BYTES:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk: bytes = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks), more
 
-    while True:
-        message = anyio.from_thread.run(receive)
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        if body := message.get("body", b""):
-            yield body
-        if not message.get("more_body", False):
-            return
+    more = True
+    while more:
+        batch, more = anyio.from_thread.run(next_batch)
+        if batch:
+            yield batch
+
+
+# What the read-ahead task passes to the worker thread: a batch of the body, the disconnect
+# that cut it short, or None once the whole body has been read.
+_Item = bytes | ClientDisconnect | None
+
+
+async def consume_in_thread(request: Request, consume: Callable[[Iterator[bytes]], T]) -> T:
+    """Run `consume` in a worker thread over the request body, in batches of at least
+    BATCH_BYTES, while the event loop reads the next batches ahead, so receiving the bytes
+    and working on them (hashing, encrypting, writing) overlap.
+
+    For async endpoints; what `consume` raises is raised here, unchanged.
+    """
+    body = _ReadAhead(request)
+    with body:
+        async with anyio.create_task_group() as group:
+            group.start_soon(body.read)
+            # Errors are carried out of the task group by hand: raised inside it, they would
+            # arrive wrapped in an ExceptionGroup that no problem handler recognises.
+            outcome = await anyio.to_thread.run_sync(_capture, consume, body.batches())
+            group.cancel_scope.cancel()
+    if isinstance(outcome, _Failure):
+        raise outcome.error
+    return outcome
+
+
+class _ReadAhead:
+    """The request body, read on the event loop in batches, up to READ_AHEAD_BATCHES ahead of
+    the worker thread that takes them.
+
+    Reading starts when the worker first asks for a batch: until then the loop stays free for
+    the worker's own start (the hand-over to its thread, its database reads), which a loop
+    busy with arriving bytes would hold up waiting for the GIL.
+    """
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._send, self._receive = anyio.create_memory_object_stream[_Item](READ_AHEAD_BATCHES)
+        self._wanted = anyio.Event()
+
+    def __enter__(self) -> "_ReadAhead":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._send.close()
+        self._receive.close()
+
+    async def read(self) -> None:
+        await self._wanted.wait()
+        # Closed at the end, or when the reading is cancelled: the worker then sees the end.
+        with self._send:
+            chunks: list[bytes] = []
+            size = 0
+            ending: _Item = None
+            try:
+                async for chunk in self._request.stream():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size >= BATCH_BYTES:
+                        await self._send.send(b"".join(chunks))
+                        chunks, size = [], 0
+            except ClientDisconnect as disconnect:
+                ending = disconnect
+            if size:  # what did arrive is passed on, even when the client went away
+                await self._send.send(b"".join(chunks))
+            await self._send.send(ending)
+
+    def batches(self) -> Iterator[bytes]:
+        """The batches, for the worker thread."""
+        while True:
+            try:
+                item = anyio.from_thread.run(self._next)
+            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                # The reader was cancelled before the body ended (the server is stopping):
+                # for the consumer that is the same as the client going away.
+                raise ClientDisconnect() from None
+            if item is None:
+                return
+            if isinstance(item, ClientDisconnect):
+                raise item
+            yield item
+
+    async def _next(self) -> _Item:
+        self._wanted.set()
+        return await self._receive.receive()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: Exception
+
+
+def _capture(consume: Callable[[Iterator[bytes]], T], batches: Iterator[bytes]) -> T | _Failure:
+    try:
+        return consume(batches)
+    except Exception as error:
+        return _Failure(error)
 
 
 @dataclass

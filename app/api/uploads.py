@@ -6,6 +6,7 @@ id (GET /api/v1/evidence/{upload id}).
 """
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Annotated
@@ -13,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, Response, status
 
 from app.api.deps import RuntimeDep, StreamingVictim
-from app.api.streaming import body_chunks
+from app.api.streaming import consume_in_thread
 from app.db import transaction
 from app.errors import InvalidInput, UnsupportedMediaType
 from app.services import uploads
@@ -102,7 +103,7 @@ def upload_offset(upload_id: uuid.UUID, victim: StreamingVictim, runtime: Runtim
 
 
 @router.patch("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT)
-def continue_upload(
+async def continue_upload(
     upload_id: uuid.UUID,
     request: Request,
     victim: StreamingVictim,
@@ -118,17 +119,24 @@ def continue_upload(
         raise UnsupportedMediaType("Send Content-Type: application/offset+octet-stream.")
     if upload_offset is None:
         raise InvalidInput("Send Upload-Offset.", field="Upload-Offset", where="header")
-    progress = uploads.receive(
-        runtime.engine,
-        victim,
-        upload_id,
-        upload_offset,
-        body_chunks(request),
-        checksum=upload_checksum,
-        staging=staging_for(runtime.blob_store),
-        store=runtime.blob_store,
-        keys=runtime.keys,
-    )
+    offset = upload_offset
+
+    def receive(body: Iterator[bytes]) -> uploads.Progress:
+        return uploads.receive(
+            runtime.engine,
+            victim,
+            upload_id,
+            offset,
+            body,
+            checksum=upload_checksum,
+            staging=staging_for(runtime.blob_store),
+            store=runtime.blob_store,
+            keys=runtime.keys,
+        )
+
+    # Async so that the event loop reads the body ahead while a worker thread hashes,
+    # encrypts and writes what has arrived (the service, database included, runs there).
+    progress = await consume_in_thread(request, receive)
     headers = {
         **TUS_HEADERS,
         "Upload-Offset": str(progress.offset),

@@ -8,25 +8,51 @@ any failure simply means "the file says nothing".
 import contextlib
 import io
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from hachoir.core import config as hachoir_config
-from hachoir.metadata import extractMetadata
-from hachoir.parser import createParser
-from PIL import ExifTags, Image, ImageOps
-from pillow_heif import register_heif_opener
+if TYPE_CHECKING:
+    from PIL.Image import Image as PillowImage
 
-register_heif_opener()
-# hachoir prints its warnings to standard output, outside the structured logs.
-hachoir_config.quiet = True
+# Pillow (with libheif) and hachoir are imported on first use, not with the server: together
+# they hold some 20 MiB that a process only needs once a photo, or a video or recording,
+# arrives.
 
 # A photo from any phone is under 50 megapixels; a file claiming far more is a decompression
 # bomb (a tiny file that expands to gigabytes) and is not decoded.
 MAX_IMAGE_PIXELS = 60_000_000
-Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 THUMBNAIL_SIZE = (320, 320)
+
+
+@cache
+def _set_up_pillow() -> None:
+    from PIL import Image
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+
+
+@contextlib.contextmanager
+def _decoding_untrusted_images() -> Iterator[None]:
+    """Pillow, ready for HEIC, with a decompression bomb an error rather than a warning."""
+    _set_up_pillow()
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        yield
+
+
+@cache
+def _set_up_hachoir() -> None:
+    from hachoir.core import config
+
+    # hachoir prints its warnings to standard output, outside the structured logs.
+    config.quiet = True
 
 
 @dataclass
@@ -36,8 +62,7 @@ class FileClaims:
 
 
 def read_claims(plaintext: io.RawIOBase, media_type: str) -> FileClaims:
-    with contextlib.suppress(Exception), warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+    with contextlib.suppress(Exception):
         if media_type.startswith("image/"):
             return _image_claims(plaintext)
         if media_type.startswith(("video/", "audio/")):
@@ -77,35 +102,48 @@ def _gps(gps: dict[int, Any]) -> dict[str, float] | None:
 
 
 def _image_claims(plaintext: io.RawIOBase) -> FileClaims:
-    plaintext.seek(0)
-    with Image.open(io.BufferedReader(plaintext)) as image:
-        details: dict[str, Any] = {"width": image.width, "height": image.height}
-        exif = image.getexif()
-        claims = FileClaims(details=details)
-        if not exif:
-            return claims
-        sub = exif.get_ifd(ExifTags.IFD.Exif)
-        for tag, name in (
-            (ExifTags.Base.Make, "device_make"),
-            (ExifTags.Base.Model, "device_model"),
-            (ExifTags.Base.Software, "software"),
-        ):
-            if isinstance(exif.get(tag), str):
-                details[name] = exif[tag].strip("\x00 ")[:100]
-        moment, zone_known = _exif_time(
-            sub.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime),
-            sub.get(ExifTags.Base.OffsetTimeOriginal),
-        )
-        if moment is not None:
-            claims.captured_at = moment
-            details["capture_time_zone_known"] = zone_known
-        gps = _gps(exif.get_ifd(ExifTags.IFD.GPSInfo))
-        if gps:
-            details["gps"] = gps
+    with _decoding_untrusted_images():
+        from PIL import Image
+
+        plaintext.seek(0)
+        with Image.open(io.BufferedReader(plaintext)) as image:
+            return _exif_claims(image)
+
+
+def _exif_claims(image: "PillowImage") -> FileClaims:
+    from PIL import ExifTags
+
+    details: dict[str, Any] = {"width": image.width, "height": image.height}
+    exif = image.getexif()
+    claims = FileClaims(details=details)
+    if not exif:
         return claims
+    sub = exif.get_ifd(ExifTags.IFD.Exif)
+    for tag, name in (
+        (ExifTags.Base.Make, "device_make"),
+        (ExifTags.Base.Model, "device_model"),
+        (ExifTags.Base.Software, "software"),
+    ):
+        if isinstance(exif.get(tag), str):
+            details[name] = exif[tag].strip("\x00 ")[:100]
+    moment, zone_known = _exif_time(
+        sub.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime),
+        sub.get(ExifTags.Base.OffsetTimeOriginal),
+    )
+    if moment is not None:
+        claims.captured_at = moment
+        details["capture_time_zone_known"] = zone_known
+    gps = _gps(exif.get_ifd(ExifTags.IFD.GPSInfo))
+    if gps:
+        details["gps"] = gps
+    return claims
 
 
 def _media_claims(plaintext: io.RawIOBase) -> FileClaims:
+    _set_up_hachoir()
+    from hachoir.metadata import extractMetadata
+    from hachoir.parser import createParser
+
     plaintext.seek(0)
     # createParser takes a file object (it wraps it in a hachoir stream itself).
     parser = createParser(io.BufferedReader(plaintext))
@@ -133,8 +171,9 @@ def _media_claims(plaintext: io.RawIOBase) -> FileClaims:
 
 def thumbnail(plaintext: io.RawIOBase) -> bytes | None:
     """A small JPEG preview of a photo, or None if it cannot be made safely."""
-    with contextlib.suppress(Exception), warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+    with contextlib.suppress(Exception), _decoding_untrusted_images():
+        from PIL import Image, ImageOps
+
         plaintext.seek(0)
         with Image.open(io.BufferedReader(plaintext)) as image:
             image.draft("RGB", THUMBNAIL_SIZE)  # JPEG: decode at reduced size

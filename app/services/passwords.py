@@ -12,7 +12,6 @@ from functools import cache
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn import zxcvbn
 
 from app.errors import InvalidInput
 
@@ -52,6 +51,10 @@ def check_new_password(password: str, *, personal: tuple[str, ...] = ()) -> None
                 "could guess it.",
                 field="password",
             )
+    # Imported here, on first use: its word lists take some 12 MiB, which a server needs only
+    # once someone chooses a password.
+    from zxcvbn import zxcvbn
+
     strength = zxcvbn(candidate[:_STRENGTH_PREFIX], user_inputs=list(personal))
     if int(strength["score"]) < MIN_STRENGTH:
         raise InvalidInput(

@@ -43,7 +43,15 @@ from app.models.user import User
 from app.services import data_keys, evidence, incidents
 from app.services.media_types import SNIFF_BYTES, sniff
 from app.storage import BlobStore
-from app.storage.crypto import MAGIC, SALT_SIZE, SEGMENT_SIZE, SegmentWriter, segment_count
+from app.storage.crypto import (
+    MAGIC,
+    SALT_SIZE,
+    SEGMENT_SIZE,
+    TAG_SIZE,
+    SegmentWriter,
+    ciphertext_size,
+    segment_count,
+)
 from app.storage.reader import BlobReader
 from app.storage.staging import Staging
 
@@ -143,7 +151,7 @@ def create(
     data_keys.data_key_for(db, owner.id, keys)
     upload_id = uuid.uuid4()
     header = MAGIC + secrets.token_bytes(SALT_SIZE)
-    state = staging.start(upload_id.hex, header)
+    state = staging.start(upload_id.hex, header, ciphertext_size(length))
     upload = Upload(
         id=upload_id,
         owner_id=owner.id,
@@ -229,99 +237,192 @@ def _receive(
         data_key = data_keys.data_key_for(db, owner.id, keys)
     if offset != upload.offset:
         raise Conflict(f"The upload is at offset {upload.offset}, not {offset}.")
-    checksum = _checksum(checksum_header)
-    writer = SegmentWriter(data_key, upload.length, upload.blob_header)
-    header, length, key = upload.blob_header, upload.length, upload.id.hex
-    appended = (offset // staging.append_size) * staging.append_size
-    carry = bytearray()
-    if offset > appended:
-        sealed = staging.get_tail(key, offset)
-        if sealed is None:
-            raise Conflict("This upload's stored data is missing; start it again.")
-        carry += _open_tail(data_key, header, offset, sealed)
+    receiver = _Receiver(engine, owner, upload, data_key, _checksum(checksum_header), staging)
+    try:
+        for batch in body:
+            receiver.take(batch)
+    except ClientDisconnect:
+        # Keep what did arrive: the client will ask for the offset and send the rest.
+        receiver.keep_what_arrived()
+        raise
+    receiver.check_checksum()
+    if receiver.position < upload.length:
+        receiver.record_progress()
+        return Progress(receiver.position, upload.expires_at)
+    return _complete(
+        engine, owner, upload, receiver.state, receiver.running, staging, store, keys, data_key
+    )
+
+
+def _running_hash(upload_id: uuid.UUID, offset: int) -> Any:
+    """The upload's SHA-256 up to `offset`, if this process has it (or nothing is in yet)."""
     with _lock:
         known = _running_hashes.get(upload_id)
-    running = (
-        known[1].copy()
-        if known and known[0] == offset
-        else (hashlib.sha256() if offset == 0 else None)
-    )
-    state = dict(upload.staging_state)
-    # The type is checked as soon as the first SNIFF_BYTES are in, however many PATCHes bring
-    # them: the bytes before this offset are all in the carry (an append is far larger).
-    head_needed = upload.media_type is None and offset < SNIFF_BYTES
-    head = bytearray(carry) if head_needed else bytearray()
-    position = offset
-    recorded = offset
+    if known is not None and known[0] == offset:
+        return known[1].copy()
+    return hashlib.sha256() if offset == 0 else None
 
-    def flush_appends(final: bool) -> None:
-        nonlocal appended, state
-        while len(carry) >= staging.append_size or (final and carry):
-            size = min(staging.append_size, len(carry))
-            first = appended // SEGMENT_SIZE
-            sealed = b"".join(
-                writer.seal(first + i, bytes(carry[i * SEGMENT_SIZE : (i + 1) * SEGMENT_SIZE]))
-                for i in range(segment_count(size) if size else 0)
+
+class _Receiver:
+    """One PATCH's bytes on their way to staging: sniffed, hashed, sealed in whole appends, and
+    recorded at checkpoints.
+
+    Each batch is cut into pieces that end where appends end, so whole appends are sealed and
+    written straight from the request's buffer, several in one go, and a checkpoint taken
+    between pieces has no partial append (tail) to store. Bytes short of an append wait in
+    the carry.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        owner: User,
+        upload: Upload,
+        data_key: bytes,
+        checksum: tuple[Any, bytes] | None,
+        staging: Staging,
+    ) -> None:
+        self.engine = engine
+        self.owner = owner
+        self.upload = upload
+        self.data_key = data_key
+        self.checksum = checksum
+        self.staging = staging
+        self.key = upload.id.hex
+        self.state = dict(upload.staging_state)
+        self.position = self.recorded = upload.offset
+        self.appended = upload.offset - upload.offset % staging.append_size
+        self.carry = bytearray(self._stored_tail())
+        self.running = _running_hash(upload.id, upload.offset)
+        self.digests = [
+            digest for digest in (self.running, checksum and checksum[0]) if digest is not None
+        ]
+        # The type is checked as soon as the first SNIFF_BYTES are in, however many PATCHes
+        # bring them: the bytes before this offset are all in the carry (an append is larger).
+        self.head = (
+            bytearray(self.carry)
+            if upload.media_type is None and upload.offset < SNIFF_BYTES
+            else None
+        )
+        self.writer = SegmentWriter(data_key, upload.length, upload.blob_header)
+        self.sealed = bytearray()
+
+    def _stored_tail(self) -> bytes:
+        if self.position == self.appended:
+            return b""
+        sealed = self.staging.get_tail(self.key, self.position)
+        if sealed is None:
+            raise Conflict("This upload's stored data is missing; start it again.")
+        return _open_tail(self.data_key, self.upload.blob_header, self.position, sealed)
+
+    def take(self, batch: bytes) -> None:
+        if self.position + len(batch) > self.upload.length:
+            raise PayloadTooLarge("More bytes were sent than the upload's length.")
+        self._sniff(batch)
+        rest = memoryview(batch)
+        while rest:
+            size = self._piece_size(len(rest))
+            piece, rest = rest[:size], rest[size:]
+            for digest in self.digests:
+                digest.update(piece)
+            self.position += len(piece)
+            self._store(piece)
+            if self._checkpoint_due():
+                self._checkpoint()
+
+    def _piece_size(self, available: int) -> int:
+        """How much of the next `available` bytes to store in one go: up to the end of the
+        append the carry holds, else every whole append (and the file's end, if it is there)."""
+        append_size = self.staging.append_size
+        if self.carry:  # then the position is inside an append
+            return min(available, append_size - self.position % append_size)
+        if self.position + available == self.upload.length:
+            return available
+        return available - available % append_size or available
+
+    def _sniff(self, batch: bytes) -> None:
+        if self.head is None or len(self.head) >= SNIFF_BYTES:
+            return
+        self.head += batch[: SNIFF_BYTES - len(self.head)]
+        if (
+            len(self.head) >= min(SNIFF_BYTES, self.upload.length)
+            and sniff(bytes(self.head)) is None
+        ):
+            terminate_quietly(self.engine, self.owner, self.upload.id, self.staging)
+            raise UnsupportedMediaType(
+                "Waymark keeps photos, video, audio, PDFs, text, CSV call logs and emails."
             )
-            state = staging.append(key, state, first, sealed)
-            del carry[:size]
-            appended += size
 
-    def checkpoint() -> None:
-        nonlocal recorded
-        staging.sync(key)
-        if carry:
-            staging.put_tail(key, position, _seal_tail(data_key, header, position, bytes(carry)))
-        with transaction(engine, writes=True) as db:
+    def _store(self, piece: memoryview) -> None:
+        """Seal and append the piece once it ends an append (or the file); until then it waits
+        in the carry."""
+        completes = (
+            self.position % self.staging.append_size == 0 or self.position == self.upload.length
+        )
+        if not completes:
+            self.carry += piece
+        elif not self.carry:
+            self._append(piece)
+        else:
+            self.carry += piece
+            with memoryview(self.carry) as whole:
+                self._append(whole)
+            self.carry.clear()
+
+    def _append(self, plaintext: memoryview) -> None:
+        first = self.appended // SEGMENT_SIZE
+        needed = len(plaintext) + segment_count(len(plaintext)) * TAG_SIZE
+        if len(self.sealed) < needed:
+            # Reused for every append of the PATCH: memory stays flat however large the file.
+            self.sealed = bytearray(needed)
+        size = self.writer.seal_into(first, plaintext, self.sealed)
+        with memoryview(self.sealed) as sealed:
+            self.state = self.staging.append(self.key, self.state, first, sealed[:size])
+        self.appended += len(plaintext)
+
+    def _checkpoint_due(self) -> bool:
+        # Never with a checksum: a PATCH that fails it must leave the offset where it was.
+        return (
+            self.checksum is None
+            and not self.carry
+            and self.position < self.upload.length
+            and self.position - self.recorded >= CHECKPOINT_BYTES
+        )
+
+    def _checkpoint(self) -> None:
+        """Make the bytes so far durable, then record the offset (never the other way round)."""
+        self.staging.sync(self.key)
+        if self.carry:
+            tail = _seal_tail(
+                self.data_key, self.upload.blob_header, self.position, bytes(self.carry)
+            )
+            self.staging.put_tail(self.key, self.position, tail)
+        with transaction(self.engine, writes=True) as db:
             moved = db.exec(
                 update(Upload)
-                .where(col(Upload.id) == upload_id, col(Upload.offset) == recorded)
-                .values(offset=position, staging_state=state)
+                .where(col(Upload.id) == self.upload.id, col(Upload.offset) == self.recorded)
+                .values(offset=self.position, staging_state=self.state)
             )
             if moved.rowcount != 1:
                 raise Conflict("Another request moved this upload on; ask for the offset again.")
-        recorded = position
-        if running is not None:
+        self.recorded = self.position
+        if self.running is not None:
             with _lock:
-                _running_hashes[upload_id] = (position, running.copy())
+                _running_hashes[self.upload.id] = (self.position, self.running.copy())
 
-    def take(chunk: bytes) -> None:
-        nonlocal position
-        if position + len(chunk) > length:
-            raise PayloadTooLarge("More bytes were sent than the upload's length.")
-        if head_needed and len(head) < SNIFF_BYTES:
-            head.extend(chunk[: SNIFF_BYTES - len(head)])
-            if len(head) >= min(SNIFF_BYTES, length) and sniff(bytes(head)) is None:
-                terminate_quietly(engine, owner, upload_id, staging)
-                raise UnsupportedMediaType(
-                    "Waymark keeps photos, video, audio, PDFs, text, CSV call logs and emails."
-                )
-        if checksum is not None:
-            checksum[0].update(chunk)
-        if running is not None:
-            running.update(chunk)
-        carry.extend(chunk)
-        position += len(chunk)
-        flush_appends(final=position == length)
-        if checksum is None and position - recorded >= CHECKPOINT_BYTES and position < length:
-            checkpoint()
+    def record_progress(self) -> None:
+        if self.position > self.recorded:
+            self._checkpoint()
 
-    try:
-        for chunk in body:
-            take(chunk)
-    except ClientDisconnect:
-        # Keep what did arrive: the client will ask for the offset and send the rest.
-        if checksum is None and recorded < position < length:
-            checkpoint()
-        raise
-    if checksum is not None and checksum[0].digest() != checksum[1]:
-        raise PatchChecksumMismatch("This piece did not arrive intact; send it again.")
-    if position < length:
-        if position > recorded:
-            checkpoint()
-        return Progress(position, upload.expires_at)
-    flush_appends(final=True)
-    return _complete(engine, owner, upload, state, running, staging, store, keys, data_key)
+    def keep_what_arrived(self) -> None:
+        """After a disconnect: record the bytes that did arrive, unless a checksum was to vouch
+        for them (it never will now)."""
+        if self.checksum is None and self.position < self.upload.length:
+            self.record_progress()
+
+    def check_checksum(self) -> None:
+        if self.checksum is not None and self.checksum[0].digest() != self.checksum[1]:
+            raise PatchChecksumMismatch("This piece did not arrive intact; send it again.")
 
 
 def _complete(

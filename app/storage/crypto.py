@@ -81,8 +81,8 @@ def ciphertext_size(size: int) -> int:
 
 @dataclass
 class SegmentWriter:
-    """Encrypts one blob segment by segment. Knowing the total size up front means the last
-    segment is known the moment it is reached, so nothing has to be held back."""
+    """Encrypts one blob, a run of segments at a time. Knowing the total size up front means the
+    last segment is known the moment it is reached, so nothing has to be held back."""
 
     data_key: bytes
     size: int
@@ -94,12 +94,27 @@ class SegmentWriter:
         self._cipher = _blob_cipher(self.data_key, self.header)
         self._last = segment_count(self.size) - 1
 
-    def seal(self, index: int, plaintext: bytes) -> bytes:
-        last = index == self._last
-        expected = self.size - index * SEGMENT_SIZE if last else SEGMENT_SIZE
-        if index > self._last or len(plaintext) != expected:
-            raise ValueError("segment does not fit the blob's size")
-        return self._cipher.encrypt(_nonce(index, last), plaintext, self.header)
+    def seal_into(self, first: int, plaintext: memoryview, out: bytearray) -> int:
+        """Encrypt `plaintext`, the blob's segments from number `first` on, into the start of
+        `out` (which the caller reuses, so a large upload allocates nothing per segment).
+        Returns the number of bytes written: the plaintext's plus a tag per segment."""
+        count = segment_count(len(plaintext))
+        if first + count - 1 > self._last or len(out) < len(plaintext) + count * TAG_SIZE:
+            raise ValueError("the segments do not fit the blob or the buffer")
+        written = 0
+        with memoryview(out) as sealed:
+            for index in range(first, first + count):
+                start = (index - first) * SEGMENT_SIZE
+                piece = plaintext[start : start + SEGMENT_SIZE]
+                last = index == self._last
+                if len(piece) != (self.size - index * SEGMENT_SIZE if last else SEGMENT_SIZE):
+                    raise ValueError("segment does not fit the blob's size")
+                end = written + len(piece) + TAG_SIZE
+                self._cipher.encrypt_into(
+                    _nonce(index, last), piece, self.header, sealed[written:end]
+                )
+                written = end
+        return written
 
 
 class StreamEncryptor:

@@ -1,12 +1,15 @@
 """Where a resumable (tus) upload's ciphertext waits until the upload is complete.
 
-The upload service hands over whole runs of sealed segments (`append`) and, at every
-checkpoint, the few bytes after them sealed as a "tail" keyed by the offset it belongs to.
-Each call returns only once what it was given is durable, so the offset the database records
-never runs ahead of stored bytes, and any server process can take the next PATCH.
+The upload service hands over whole runs of sealed segments (`append`) and, at a checkpoint
+that falls between appends, the few bytes after them sealed as a "tail" keyed by the offset it
+belongs to. Before it records an offset it calls `sync`, and tails are durable when `put_tail`
+returns, so the offset the database records never runs ahead of stored bytes, and any server
+process can take the next PATCH.
 
-- Local folder: one staging file, appended in place; the finished file is renamed into place.
-- S3: a multipart upload; each append is one part, tails are small objects beside it.
+- Local folder: one staging file, as large as the blob from the start and written in place;
+  the finished file is renamed into place.
+- S3: a multipart upload; each append_size of plaintext is one part, tails are small objects
+  beside it.
 """
 
 import contextlib
@@ -29,15 +32,18 @@ class Staging(Protocol):
     # How many plaintext bytes make one append (a whole number of segments).
     append_size: int
 
-    def start(self, upload_id: str, header: bytes) -> dict[str, Any]:
-        """Begin staging; returns the backend's state to keep with the upload."""
+    def start(self, upload_id: str, header: bytes, size: int) -> dict[str, Any]:
+        """Begin staging a blob of `size` bytes (header and sealed segments); returns the
+        backend's state to keep with the upload."""
         ...
 
     def append(
-        self, upload_id: str, state: dict[str, Any], first_segment: int, sealed: bytes
+        self, upload_id: str, state: dict[str, Any], first_segment: int, sealed: memoryview
     ) -> dict[str, Any]:
-        """Durably store sealed segments from `first_segment` on, replacing anything staged
-        from there (a crash can leave segments that were never acknowledged)."""
+        """Store sealed segments from `first_segment` on: one or more whole appends (of
+        `append_size` plaintext bytes; only the blob's last may be shorter), replacing anything
+        staged from there (a crash can leave segments that were never acknowledged). Durable
+        after sync(). `sealed` is the caller's buffer, reused once this returns."""
         ...
 
     def sync(self, upload_id: str) -> None:
@@ -69,25 +75,38 @@ class LocalStaging:
     def _tail(self, upload_id: str, offset: int) -> Path:
         return self.folder / f"{upload_id}.tail-{offset}"
 
-    def start(self, upload_id: str, header: bytes) -> dict[str, Any]:
+    def start(self, upload_id: str, header: bytes, size: int) -> dict[str, Any]:
         with self._file(upload_id).open("wb") as handle:
             handle.write(header)
+            # The file has its final size from the start (sparse: no disk space is taken yet),
+            # so appends write inside it: on ext4 a write that grows a file waits for the
+            # journal, which every fsync (ours, or any other process's) keeps busy.
+            handle.truncate(size)
             handle.flush()
             os.fsync(handle.fileno())
         fsync_dir(self.folder)
         return {}
 
     def append(
-        self, upload_id: str, state: dict[str, Any], first_segment: int, sealed: bytes
+        self, upload_id: str, state: dict[str, Any], first_segment: int, sealed: memoryview
     ) -> dict[str, Any]:
+        # Writing over whatever is staged from here on replaces it: the file never grows past
+        # the blob's size, and every segment after this one is written again before finish().
         position = HEADER_SIZE + first_segment * CIPHER_SEGMENT_SIZE
         try:
-            with self._file(upload_id).open("r+b") as handle:
-                handle.truncate(position)
-                handle.seek(position)
-                handle.write(sealed)
+            fd = os.open(self._file(upload_id), os.O_WRONLY)
         except FileNotFoundError as error:
             raise BlobNotFound(upload_id) from error
+        try:
+            written = 0
+            while written < len(sealed):
+                written += os.pwrite(fd, sealed[written:], position + written)
+            # Start writing these bytes to disk now (on Linux, DONTNEED starts write-back of
+            # dirty pages), so the fsync at the next checkpoint finds little left to do; and
+            # ciphertext nobody reads before the upload ends need not stay in the page cache.
+            os.posix_fadvise(fd, position, len(sealed), os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
         return state
 
     def sync(self, upload_id: str) -> None:
@@ -145,25 +164,30 @@ class S3Staging:
     def _blob(self, upload_id: str) -> str:
         return self._object(upload_id, "blob")
 
-    def start(self, upload_id: str, header: bytes) -> dict[str, Any]:
+    def start(self, upload_id: str, header: bytes, size: int) -> dict[str, Any]:
         upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._blob(upload_id))
         # The header travels with the first part (parts but the last must be 5 MiB or more).
         return {"multipart_id": upload["UploadId"], "parts": [], "header": header.hex()}
 
     def append(
-        self, upload_id: str, state: dict[str, Any], first_segment: int, sealed: bytes
+        self, upload_id: str, state: dict[str, Any], first_segment: int, sealed: memoryview
     ) -> dict[str, Any]:
-        number = first_segment // S3_SEGMENTS_PER_APPEND + 1
-        body = bytes.fromhex(state["header"]) + sealed if number == 1 else sealed
-        etag = self.client.upload_part(
-            Bucket=self.bucket,
-            Key=self._blob(upload_id),
-            UploadId=state["multipart_id"],
-            PartNumber=number,
-            Body=body,
-        )["ETag"]
-        parts = [p for p in state["parts"] if p["PartNumber"] < number]
-        return {**state, "parts": [*parts, {"PartNumber": number, "ETag": etag}]}
+        first_number = first_segment // S3_SEGMENTS_PER_APPEND + 1
+        parts = [p for p in state["parts"] if p["PartNumber"] < first_number]
+        part_size = S3_SEGMENTS_PER_APPEND * CIPHER_SEGMENT_SIZE
+        for start in range(0, len(sealed), part_size):
+            number = first_number + start // part_size
+            header = bytes.fromhex(state["header"]) if number == 1 else b""
+            body = header + sealed[start : start + part_size]  # its own copy: `sealed` is reused
+            etag = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=self._blob(upload_id),
+                UploadId=state["multipart_id"],
+                PartNumber=number,
+                Body=body,
+            )["ETag"]
+            parts.append({"PartNumber": number, "ETag": etag})
+        return {**state, "parts": parts}
 
     def sync(self, upload_id: str) -> None:
         """Each part is durable once S3 has answered for it."""

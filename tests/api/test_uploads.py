@@ -10,6 +10,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -28,6 +29,7 @@ from tests.factories.accounts import assert_problem, register
 from tests.factories.advocates import sign_in_advocate
 from tests.factories.evidence import (
     EVIDENCE,
+    OFFSET_STREAM,
     TUS,
     UPLOADS,
     MiB,
@@ -381,6 +383,130 @@ def test_a_file_larger_than_an_s3_part_in_3_mib_patches(app: FastAPI, victim: Te
     assert download(victim, evidence["id"]).content == content
     assert staged_data(app) == []
     assert len(stored_objects(app)) == 1
+
+
+def test_a_whole_file_over_two_s3_parts_in_one_patch(app: FastAPI, victim: TestClient) -> None:
+    size = 17 * MiB + 5  # S3 stores it as three parts, written from one PATCH
+    content = iso_media_of_size(size)
+    evidence = upload_by_tus(victim, content, {"filename": "dashcam.mp4"})
+    assert evidence["sha256"] == sha256_of(content)
+    assert download(victim, evidence["id"]).content == content
+    assert staged_data(app) == []
+
+
+# Bodies as a server hands them over: in many small chunks, or cut off by a dropped connection.
+
+
+def _patch_as_served(
+    app: FastAPI,
+    client: TestClient,
+    url: str,
+    offset: int,
+    chunks: list[bytes],
+    *,
+    cut_off: bool = False,
+    checksum: str | None = None,
+) -> int | None:
+    """A PATCH sent straight to the ASGI app, its body handed over in exactly these chunks (the
+    test client sends a body as one), and with `cut_off` the connection dropping after them.
+    Returns the response's status, or None when nobody was left to answer."""
+    headers = {
+        **TUS,
+        "Upload-Offset": str(offset),
+        "Content-Type": OFFSET_STREAM,
+        "Cookie": "; ".join(f"{name}={value}" for name, value in client.cookies.items()),
+        "Host": "testserver",
+    }
+    if checksum is not None:
+        headers["Upload-Checksum"] = checksum
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": chunk, "more_body": True} for chunk in chunks
+    ]
+    messages.append(
+        {"type": "http.disconnect"}
+        if cut_off
+        else {"type": "http.request", "body": b"", "more_body": False}
+    )
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "PATCH",
+        "scheme": "http",
+        "path": url,
+        "raw_path": url.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    anyio.run(app, scope, receive, send)
+    return statuses[0] if statuses else None
+
+
+def _chunked(data: bytes, sizes: list[int]) -> list[bytes]:
+    """`data` cut into chunks of the given sizes, over and over."""
+    chunks = []
+    start = 0
+    while start < len(data):
+        size = sizes[len(chunks) % len(sizes)]
+        chunks.append(data[start : start + size])
+        start += size
+    return chunks
+
+
+def test_a_body_in_many_odd_chunks_is_kept_byte_exact(app: FastAPI, victim: TestClient) -> None:
+    size = 3 * MiB + 70_001
+    content = iso_media_of_size(size)
+    url = start_upload(victim, size, {"filename": "voicemail.mp4"})
+    first = 100_000
+    assert _patch_as_served(app, victim, url, 0, _chunked(content[:first], [4096, 1])) == 204
+    rest = _chunked(content[first:], [SEGMENT_SIZE - 7, 1, 200_003, 4096])
+    assert _patch_as_served(app, victim, url, first, rest) == 204
+    evidence = read(victim, f"{EVIDENCE}/{_upload_id(url)}")
+    assert evidence["sha256"] == sha256_of(content)
+    assert download(victim, evidence["id"]).content == content
+
+
+@pytest.mark.parametrize("arrived", [2 * MiB, 2 * MiB + 1000], ids=["at-an-append", "inside"])
+def test_a_patch_cut_off_keeps_what_arrived(app: FastAPI, victim: TestClient, arrived: int) -> None:
+    size = 3 * MiB + 5
+    content = iso_media_of_size(size)
+    url = start_upload(victim, size, {"filename": "doorbell.mp4"})
+    sent = _chunked(content[:arrived], [100_000])
+    assert _patch_as_served(app, victim, url, 0, sent, cut_off=True) is None
+    # The client asks where to go on from, and sends the rest.
+    assert upload_offset(victim, url) == arrived
+    last = tus_patch(victim, url, arrived, content[arrived:])
+    assert last.status_code == 204, last.text
+    evidence = read(victim, last.headers["Location"])
+    assert evidence["sha256"] == sha256_of(content)
+    assert download(victim, evidence["id"]).content == content
+
+
+def test_a_cut_off_patch_with_a_checksum_keeps_nothing(app: FastAPI, victim: TestClient) -> None:
+    content = iso_media_of_size(MiB + 300_000)
+    url = start_upload(victim, len(content))
+    assert tus_patch(victim, url, 0, content[:1000]).status_code == 204
+    piece = content[1000:]
+    sent = _chunked(piece[:600_000], [100_000])
+    checksum = tus_checksum("sha256", piece)
+    assert _patch_as_served(app, victim, url, 1000, sent, cut_off=True, checksum=checksum) is None
+    # Nothing vouches for the bytes that did arrive, so the offset has not moved.
+    assert upload_offset(victim, url) == 1000
+    last = tus_patch(victim, url, 1000, piece, checksum=checksum)
+    assert last.status_code == 204, last.text
+    assert download(victim, _upload_id(url)).content == content
 
 
 def test_metadata_is_applied_to_the_evidence(victim: TestClient) -> None:

@@ -62,16 +62,37 @@ def test_any_range_decrypts_to_the_same_bytes(size: int, data: st.DataObject) ->
 
 
 @settings(max_examples=40, deadline=None)
-@given(size=sizes)
-def test_segment_writer_matches_the_stream_format(size: int) -> None:
+@given(size=sizes, data=st.data())
+def test_segment_writer_matches_the_stream_format(size: int, data: st.DataObject) -> None:
     plaintext = _payload(size)
     writer = SegmentWriter(KEY, size)
+    segments = crypto.segment_count(size)
+    # Runs of 1 to 3 segments, sealed into one reused buffer.
+    buffer = bytearray(3 * CIPHER_SEGMENT_SIZE)
     parts = [writer.header]
-    for index in range(crypto.segment_count(size)):
-        parts.append(
-            writer.seal(index, plaintext[index * SEGMENT_SIZE : (index + 1) * SEGMENT_SIZE])
-        )
+    first = 0
+    while first < segments:
+        count = data.draw(st.integers(min_value=1, max_value=min(3, segments - first)))
+        run = memoryview(plaintext)[first * SEGMENT_SIZE : (first + count) * SEGMENT_SIZE]
+        written = writer.seal_into(first, run, buffer)
+        parts.append(bytes(buffer[:written]))
+        first += count
     assert _decrypt(b"".join(parts), size) == plaintext
+
+
+def test_segment_writer_refuses_runs_that_do_not_fit_the_blob() -> None:
+    size = 2 * SEGMENT_SIZE + 10
+    writer = SegmentWriter(KEY, size)
+    buffer = bytearray(3 * CIPHER_SEGMENT_SIZE)
+    plaintext = memoryview(_payload(size))
+    with pytest.raises(ValueError, match="segment"):
+        writer.seal_into(0, plaintext[: SEGMENT_SIZE - 1], buffer)  # short, but not the last
+    with pytest.raises(ValueError, match="segment"):
+        writer.seal_into(2, plaintext[2 * SEGMENT_SIZE : 2 * SEGMENT_SIZE + 9], buffer)
+    with pytest.raises(ValueError, match="buffer"):
+        writer.seal_into(0, plaintext[:SEGMENT_SIZE], bytearray(SEGMENT_SIZE))
+    with pytest.raises(ValueError, match="blob"):
+        writer.seal_into(3, plaintext[:1], buffer)  # past the last segment
 
 
 @settings(max_examples=80, deadline=None)
