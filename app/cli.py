@@ -1,4 +1,8 @@
-"""The `waymark` command: serve, migrate, and create organisations and their staff."""
+"""The `waymark` command: serve, migrate, and create organisations and their staff.
+
+`waymark serve` runs the app in this same process, so modules only some commands need
+(Alembic, backup, the pack verifier: about 10 MiB) are imported inside those commands.
+"""
 
 import base64
 import os
@@ -12,13 +16,10 @@ import uvicorn
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import select
 
-from app import backup
 from app.config import ConfigurationError, Settings
 from app.db import make_engine, transaction
 from app.errors import DomainError
-from app.export.verify import verify_pack
 from app.keys import load_keys
-from app.migrations.runner import upgrade_to_head
 from app.models.organisation import Organisation
 from app.models.user import Email, Role, User
 from app.services import accounts, auth_sessions, data_keys, uploads
@@ -68,6 +69,7 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
+        ws="none",  # no WebSocket routes: the server need not load a WebSocket library
         log_config=None,
         access_log=False,
     )
@@ -78,6 +80,8 @@ def migrate() -> None:
     """Bring the database schema up to date."""
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from app.migrations.runner import upgrade_to_head
+
     upgrade_to_head(settings.resolved_database_url)
     typer.echo("database is up to date")
 
@@ -172,6 +176,8 @@ def verify_pack_command(
 ) -> None:
     """Check an evidence pack: every file's hash, the manifest, the signature and the audit
     trail. Exits 0 when everything holds, 1 on any mismatch."""
+    from app.export.verify import verify_pack
+
     report = verify_pack(pack, fingerprint)
     for line in report.lines():
         typer.echo(line)
@@ -185,6 +191,8 @@ def backup_command(
 ) -> None:
     """Copy the database and every file into DESTINATION, with a manifest of hashes. The
     master key is not included: keep it apart from backups."""
+    from app import backup
+
     settings = _settings()
     try:
         manifest = backup.backup(
@@ -204,6 +212,8 @@ def restore_command(
 ) -> None:
     """Check a backup against its manifest and restore it into an empty data folder or
     database (set WAYMARK_DATA_DIR / WAYMARK_DATABASE_URL / WAYMARK_STORAGE_URL first)."""
+    from app import backup
+
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:

@@ -11,9 +11,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from redis import Redis
+if TYPE_CHECKING:
+    from redis import Redis
 
 Clock = Callable[[], float]
 
@@ -117,7 +118,7 @@ return {tonumber(v[1]), v[2], tostring(now)}
 class RedisThrottle:
     """Shared by every process of a deployment, so a second server is no second chance."""
 
-    def __init__(self, client: Redis, prefix: str = "waymark:throttle:") -> None:
+    def __init__(self, client: "Redis", prefix: str = "waymark:throttle:") -> None:
         self._client = client
         self._prefix = prefix
         self._record = client.register_script(_RECORD_FAILURE)
@@ -125,6 +126,9 @@ class RedisThrottle:
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "waymark:throttle:") -> "RedisThrottle":
+        # Imported here: a single process without Redis need not hold the client (about 6 MiB).
+        from redis import Redis
+
         return cls(Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2), prefix)
 
     def retry_after(self, key: str, policy: Policy) -> int:
