@@ -26,7 +26,7 @@ from app.models.incident import Incident, IncidentCreate, IncidentFields
 from app.models.record import RecordRevision
 from app.models.types import utcnow
 from app.models.user import User
-from app.services import audit, incidents
+from app.services import audit, incidents, search
 
 # Words whose share of items is known, for the search benchmark.
 COMMON_WORD = "car"  # about a quarter of items
@@ -125,19 +125,6 @@ def through_services(
     return made
 
 
-def _search_insert(db: Session) -> Any:
-    """The statement search.index runs, as one executemany (without its per-row delete)."""
-    if db.get_bind().dialect.name == "sqlite":
-        return text(
-            "INSERT INTO search_documents (owner, body, record_id, kind) "
-            "VALUES (:owner, :body, :record_id, :kind)"
-        )
-    return text(
-        "INSERT INTO search_documents (record_id, owner_id, kind, body) "
-        "VALUES (:record_id, :owner_id, :kind, :body)"
-    )
-
-
 def _columns(row: Any) -> dict[str, Any]:
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
@@ -162,7 +149,6 @@ def _bulk_write(db: Session, victim: User, batch: Sequence[IncidentFields]) -> l
     chain = db.exec(
         select(AuditChain).where(AuditChain.victim_id == victim.id).with_for_update()
     ).first() or AuditChain(victim_id=victim.id)
-    dialect = db.get_bind().dialect.name
     kind, action = incidents.KIND.name, f"{incidents.KIND.name}.{incidents.KIND.created_verb}"
     records, revisions, documents, events = [], [], [], []
     for fields in batch:
@@ -181,11 +167,13 @@ def _bulk_write(db: Session, victim: User, batch: Sequence[IncidentFields]) -> l
                 "data": fields.model_dump(mode="json"),
             }
         )
-        body = incidents.KIND.search_text(fields)
         documents.append(
-            {"owner": victim.id.hex, "body": body, "record_id": record_id.hex, "kind": kind}
-            if dialect == "sqlite"
-            else {"record_id": record_id, "owner_id": victim.id, "kind": kind, "body": body}
+            search.document(
+                kind=kind,
+                record_id=record_id,
+                owner_id=victim.id,
+                body=incidents.KIND.search_text(fields),
+            )
         )
         event = SimpleNamespace(
             id=uuid.uuid4(),
@@ -206,7 +194,7 @@ def _bulk_write(db: Session, victim: User, batch: Sequence[IncidentFields]) -> l
     tables = SQLModel.metadata.tables
     db.execute(insert(tables["incidents"]), records)
     db.execute(insert(tables["record_revisions"]), revisions)
-    db.execute(_search_insert(db), documents)
+    db.execute(search.index_statement(), documents)  # what search.index runs, at once
     db.execute(insert(tables["audit_events"]), events)
     db.add(chain)
     db.flush()

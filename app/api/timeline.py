@@ -3,11 +3,18 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from app.api.deps import CurrentVictim, SessionDep
-from app.api.pages import CursorParam, IncludeWithdrawn, Limit, Order, comma_separated
+from app.api.pages import (
+    CursorParam,
+    IncludeWithdrawn,
+    Limit,
+    Order,
+    comma_separated,
+    json_response,
+)
 from app.errors import InvalidInput
 from app.models.codes import Behaviour
 from app.models.fields import has_control_characters
@@ -69,9 +76,10 @@ def read_timeline(
     limit: Limit = 50,
     cursor: CursorParam = None,
     include_withdrawn: IncludeWithdrawn = False,
-) -> timeline.TimelinePage:
+) -> Response:
     """Everything you have logged, merged in time order, with filters and search."""
     filters = timeline_filters(start, end, kinds, behaviours, crime_reference, q, include_withdrawn)
-    return timeline.page(
+    page = timeline.page(
         db, victim.id, filters, limit=limit, cursor=cursor, descending=order is Order.desc
     )
+    return json_response(page)

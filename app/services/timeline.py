@@ -4,40 +4,61 @@ Each kind contributes one arm: its owner's rows in time order, filtered, after t
 limited to one page. Arms are merged with UNION ALL, ordered by (at, kind, id) and cut to a
 page. Every arm is a range scan on its (owner, time, id) index, so a page costs the same for a
 log of ten items and of a hundred thousand. The records on the page are then loaded per kind
-in one query each: no N+1.
+in one query each: no N+1. A search narrows each arm to its matches (app/services/search.py
+says how, and why it counts them first).
+
+A page is read often, so it is built to be cheap in Python too:
+- the statement for a shape of request (which filters, which kinds, where the cursor falls,
+  the search plan, the page size) is built once and reused; a request only binds its values;
+- records are read as plain columns, not table models, and each item's `data` is the record's
+  public fields as a dict, built directly: the values were validated when they were written,
+  and are turned into JSON once, when the response is sent.
 """
 
 import base64
 import binascii
+import functools
 import json
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, and_, literal, or_, union_all
-from sqlmodel import Session, col, select
+from sqlalchemy import (
+    BindParameter,
+    Column,
+    ColumnElement,
+    Executable,
+    Row,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    inspect,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
+from sqlmodel import Session, SQLModel
 
 from app.errors import InvalidInput
 from app.models.advocate_note import AdvocateNote
 from app.models.codes import BEHAVIOUR_WORDS, Behaviour
 from app.models.evidence import Evidence, EvidenceIncident
-from app.models.fields import contains_code
+from app.models.fields import at_offset, contains_code
 from app.models.impact_note import ImpactNote
 from app.models.incident import Incident
 from app.models.police_report import PoliceReport, PoliceReportIncident, crime_reference_key
-from app.models.record import OwnedRecord
-from app.services import (
-    advocate_notes,
-    evidence,
-    impact_notes,
-    incidents,
-    police_reports,
-    search,
-)
+from app.models.user import User
+from app.services import search
+from app.services.search import Plan
 
 MAX_LIMIT = 200
 SUMMARY_LENGTH = 140
@@ -93,6 +114,8 @@ class TimelineItem(BaseModel):
     id: uuid.UUID
     at: datetime
     summary: str
+    # The record as its own endpoint returns it (JSON names; dates, ids and codes as Python
+    # values, serialised with the response).
     data: dict[str, Any]
 
 
@@ -101,18 +124,59 @@ class TimelinePage(BaseModel):
     next_cursor: str | None
 
 
+# --- the shape of a page's statement -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Everything that decides a page statement's SQL. The values (owner, times, cursor,
+    words) are bound when it runs, so one statement serves every request of its shape."""
+
+    dialect: str
+    kinds: tuple[str, ...]  # the kinds taking part, in SOURCES order
+    limit: int  # rows each arm and the page fetch: one more than the page, to see if more follow
+    descending: bool = False
+    start: bool = False
+    end: bool = False
+    behaviours: int = 0
+    crime_reference: bool = False
+    include_withdrawn: bool = False
+    notes_of_share: bool = False
+    # Per kind taking part: how it sorts against the cursor's kind (-1, 0, 1); empty: no cursor.
+    cursor_kinds: tuple[int, ...] = ()
+    # Per kind taking part, when searching: how its matches are found.
+    plans: tuple[Plan, ...] = ()
+
+
+def _sign(a: str, b: str) -> int:
+    return (a > b) - (a < b)
+
+
+# --- the kinds of record -------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Source:
     """One kind of record on the timeline."""
 
     kind: str
-    model: type[OwnedRecord]
-    at: Any  # the model's time column
-    load: Callable[[Session, Sequence[Any]], Sequence[BaseModel]]
-    at_of: Callable[[BaseModel], datetime]
-    summary_of: Callable[[BaseModel], str]
-    # Extra conditions for the filters this kind understands; None leaves the kind out.
-    narrow: Callable[[Session, uuid.UUID, Filters], list[ColumnElement[bool]] | None]
+    columns: ReadOnlyColumnCollection[str, Column[Any]]  # its table's
+    at: str  # the name of its time column
+    # The page's items of this kind, by id, in any order.
+    load: Callable[[Session, list[uuid.UUID]], list[TimelineItem]]
+    # Extra conditions for the filters this kind understands.
+    narrow: Callable[[Shape], list[ColumnElement[bool]]] = lambda _shape: []
+    # A kind with no behaviours is left out when filtering by behaviour, and one that cannot
+    # carry a crime reference when filtering by one.
+    has_behaviours: bool = False
+    has_crime_reference: bool = False
+
+    def takes_part(self, filters: Filters) -> bool:
+        return (
+            (filters.kinds is None or self.kind in filters.kinds)
+            and (self.has_behaviours or not filters.behaviours)
+            and (self.has_crime_reference or not filters.crime_reference)
+        )
 
 
 def _shorten(text: str | None) -> str:
@@ -120,189 +184,469 @@ def _shorten(text: str | None) -> str:
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1] + "…"
 
 
-def _incident_summary(item: Any) -> str:
-    words = ", ".join(BEHAVIOUR_WORDS[Behaviour(b)] for b in item.behaviours)
-    return f"{words}: {_shorten(item.description)}" if item.description else words
+def _item(kind: str, at: datetime, summary: str, data: dict[str, Any]) -> TimelineItem:
+    # Every value comes from the database, written through the record's schema: nothing to
+    # validate again.
+    return TimelineItem.model_construct(kind=kind, id=data["id"], at=at, summary=summary, data=data)
 
 
-def _evidence_summary(item: Any) -> str:
-    label = item.original_filename
-    return f"{label}: {_shorten(item.description)}" if item.description else label
+def _columns(model: type[SQLModel]) -> ReadOnlyColumnCollection[str, Column[Any]]:
+    """The model's table columns. The timeline's statements are built from these, not from
+    the models' attributes, so they run as plain SQL: rows come back as tuples without the
+    ORM's per-statement and per-row work."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    columns: ReadOnlyColumnCollection[str, Column[Any]] = table.c
+    return columns
 
 
-def _note_summary(item: Any) -> str:
-    author = item.author.display_name or "your advocate"
-    return f"Note from {author}: {_shorten(item.body)}"
+_INCIDENT = _columns(Incident)
+_IMPACT_NOTE = _columns(ImpactNote)
+_POLICE_REPORT = _columns(PoliceReport)
+_REPORT_INCIDENT = _columns(PoliceReportIncident)
+_EVIDENCE = _columns(Evidence)
+_EVIDENCE_INCIDENT = _columns(EvidenceIncident)
+_ADVOCATE_NOTE = _columns(AdvocateNote)
+_USER = _columns(User)
 
 
-def _report_summary(item: Any) -> str:
-    reference = item.crime_reference or "no crime reference yet"
-    return f"Reported to police ({reference})"
+def _server_fields(row: Row[Any]) -> dict[str, Any]:
+    """What records.server_fields gives for a record, from its row."""
+    return {
+        "id": row.id,
+        "recorded_at": row.recorded_at,
+        "updated_at": row.updated_at,
+        "revision": row.revision,
+        "withdrawn": row.withdrawn_at is not None,
+        "withdrawn_reason": row.withdrawn_reason,
+    }
 
 
-def _reports_with_reference(owner_id: uuid.UUID, reference: str) -> Select[uuid.UUID]:
-    return (
-        select(col(PoliceReportIncident.incident_id))
-        .join(PoliceReport, col(PoliceReport.id) == col(PoliceReportIncident.police_report_id))
+_SERVER_COLUMNS = [
+    "id",
+    "recorded_at",
+    "updated_at",
+    "revision",
+    "withdrawn_at",
+    "withdrawn_reason",
+]
+
+
+def _by_id(table: ReadOnlyColumnCollection[str, Column[Any]], names: str) -> Select[Any]:
+    """The statement reading the server's columns and these (space-separated) of the rows
+    whose ids are bound as `ids`."""
+    columns = [table[name] for name in (*_SERVER_COLUMNS, *names.split())]
+    return select(*columns).where(table.id.in_(bindparam("ids", expanding=True)))
+
+
+def _rows(db: Session, statement: Executable, ids: list[uuid.UUID]) -> Sequence[Row[Any]]:
+    return db.execute(statement, {"ids": ids}).all()
+
+
+# Links between records, read by the rules of the kinds' own services
+# (incidents.crime_references, evidence.evidence_of_incidents, police_reports.linked_incidents,
+# evidence.read_incident_links) with statements built once.
+
+_CRIME_REFERENCES = (
+    select(_REPORT_INCIDENT.incident_id, _POLICE_REPORT.crime_reference)
+    .join(_POLICE_REPORT.id.table, _POLICE_REPORT.id == _REPORT_INCIDENT.police_report_id)
+    .where(
+        _REPORT_INCIDENT.incident_id.in_(bindparam("ids", expanding=True)),
+        _POLICE_REPORT.withdrawn_at.is_(None),
+        _POLICE_REPORT.crime_reference.is_not(None),
+    )
+    .order_by(_POLICE_REPORT.reported_at)
+)
+_FILES_OF_INCIDENTS = (
+    select(_EVIDENCE_INCIDENT.incident_id, _EVIDENCE_INCIDENT.evidence_id)
+    .join(_EVIDENCE.id.table, _EVIDENCE.id == _EVIDENCE_INCIDENT.evidence_id)
+    .where(
+        _EVIDENCE_INCIDENT.incident_id.in_(bindparam("ids", expanding=True)),
+        _EVIDENCE.withdrawn_at.is_(None),
+    )
+    .order_by(_EVIDENCE.timeline_at, _EVIDENCE.id)
+)
+_INCIDENTS_OF_REPORTS = select(
+    _REPORT_INCIDENT.police_report_id, _REPORT_INCIDENT.incident_id
+).where(_REPORT_INCIDENT.police_report_id.in_(bindparam("ids", expanding=True)))
+_INCIDENTS_OF_FILES = select(_EVIDENCE_INCIDENT.evidence_id, _EVIDENCE_INCIDENT.incident_id).where(
+    _EVIDENCE_INCIDENT.evidence_id.in_(bindparam("ids", expanding=True))
+)
+
+
+def _linked(db: Session, statement: Executable, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+    """(key, value) rows grouped by key, each value once, in the statement's order."""
+    found: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in _rows(db, statement, ids):
+        key, value = tuple(row)
+        if value not in found[key]:
+            found[key].append(value)
+    return found
+
+
+def _sorted_links(
+    db: Session, statement: Executable, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    return {key: sorted(values) for key, values in _linked(db, statement, ids).items()}
+
+
+# Incidents
+
+_INCIDENTS = _by_id(
+    _INCIDENT,
+    "occurred_at occurred_at_offset occurred_until occurred_until_offset time_is_approximate "
+    "location behaviours channel description witnesses feelings",
+)
+
+
+def _incident_summary(behaviours: list[str], description: str) -> str:
+    words = ", ".join(BEHAVIOUR_WORDS[Behaviour(code)] for code in behaviours)
+    return f"{words}: {_shorten(description)}" if description else words
+
+
+def _incident_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem]:
+    """As incidents.to_public gives them."""
+    rows = _rows(db, _INCIDENTS, ids)
+    references = _linked(db, _CRIME_REFERENCES, ids)
+    files = _linked(db, _FILES_OF_INCIDENTS, ids)
+    items = []
+    for row in rows:
+        occurred_at = at_offset(row.occurred_at, row.occurred_at_offset)
+        until = row.occurred_until
+        data = {
+            **_server_fields(row),
+            "occurred_at": occurred_at,
+            "occurred_until": at_offset(until, row.occurred_until_offset or 0) if until else None,
+            "time_is_approximate": row.time_is_approximate,
+            "location": row.location,
+            "behaviours": row.behaviours,
+            "channel": row.channel,
+            "description": row.description,
+            "witnesses": row.witnesses,
+            "feelings": row.feelings,
+            "crime_references": references.get(row.id, []),
+            "evidence_ids": files.get(row.id, []),
+        }
+        summary = _incident_summary(row.behaviours, row.description)
+        items.append(_item("incident", occurred_at, summary, data))
+    return items
+
+
+def _reports_with_reference() -> Select[Any]:
+    """The incidents linked to the owner's live police reports with the crime reference."""
+    statement: Select[Any] = (
+        select(_REPORT_INCIDENT.incident_id)
+        .join(_POLICE_REPORT.id.table, _POLICE_REPORT.id == _REPORT_INCIDENT.police_report_id)
         .where(
-            PoliceReport.owner_id == owner_id,
-            col(PoliceReport.withdrawn_at).is_(None),
-            PoliceReport.crime_reference_key == crime_reference_key(reference),
+            _POLICE_REPORT.owner_id == bindparam("owner"),
+            _POLICE_REPORT.withdrawn_at.is_(None),
+            _POLICE_REPORT.crime_reference_key == bindparam("crime_reference_key"),
         )
     )
+    return statement
 
 
-def _narrow_incidents(_db: Session, owner_id: uuid.UUID, f: Filters) -> list[ColumnElement[bool]]:
+def _narrow_incidents(shape: Shape) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if f.behaviours:
-        conditions.append(
-            or_(*(col(Incident.behaviours).like(contains_code(b)) for b in f.behaviours))
-        )
-    if f.crime_reference:
-        conditions.append(
-            col(Incident.id).in_(_reports_with_reference(owner_id, f.crime_reference))
-        )
+    if shape.behaviours:
+        # Typed as text: the pattern is not a code list.
+        patterns = (bindparam(f"behaviour_{n}", type_=String()) for n in range(shape.behaviours))
+        conditions.append(or_(*(_INCIDENT.behaviours.like(p) for p in patterns)))
+    if shape.crime_reference:
+        conditions.append(_INCIDENT.id.in_(_reports_with_reference()))
     return conditions
 
 
-def _narrow_evidence(
-    _db: Session, owner_id: uuid.UUID, f: Filters
-) -> list[ColumnElement[bool]] | None:
-    if f.behaviours:
-        return None
-    if f.crime_reference:
+# Impact notes
+
+_IMPACT_NOTES = _by_id(_IMPACT_NOTE, "noted_at noted_at_offset areas description")
+
+
+def _impact_note_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem]:
+    """As impact_notes.to_public gives them."""
+    items = []
+    for row in _rows(db, _IMPACT_NOTES, ids):
+        noted_at = at_offset(row.noted_at, row.noted_at_offset)
+        data = {
+            **_server_fields(row),
+            "noted_at": noted_at,
+            "areas": row.areas,
+            "description": row.description,
+        }
+        summary = "How it is affecting me: " + _shorten(row.description)
+        items.append(_item("impact_note", noted_at, summary, data))
+    return items
+
+
+# Police reports
+
+_POLICE_REPORTS = _by_id(
+    _POLICE_REPORT, "crime_reference reported_at reported_at_offset force officer method notes"
+)
+
+
+def _police_report_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem]:
+    """As police_reports.to_public gives them."""
+    links = _sorted_links(db, _INCIDENTS_OF_REPORTS, ids)
+    items = []
+    for row in _rows(db, _POLICE_REPORTS, ids):
+        reported_at = at_offset(row.reported_at, row.reported_at_offset)
+        data = {
+            **_server_fields(row),
+            "crime_reference": row.crime_reference,
+            "reported_at": reported_at,
+            "force": row.force,
+            "officer": row.officer,
+            "method": row.method,
+            "notes": row.notes,
+            "incident_ids": links.get(row.id, []),
+        }
+        summary = f"Reported to police ({row.crime_reference or 'no crime reference yet'})"
+        items.append(_item("police_report", reported_at, summary, data))
+    return items
+
+
+def _narrow_police_reports(shape: Shape) -> list[ColumnElement[bool]]:
+    if shape.crime_reference:
+        return [_POLICE_REPORT.crime_reference_key == bindparam("crime_reference_key")]
+    return []
+
+
+# Evidence
+
+_EVIDENCE_FILES = _by_id(
+    _EVIDENCE,
+    "description original_filename media_type size sha256 client_sha256_matches captured_at "
+    "file_metadata thumbnail_size",
+)
+
+
+def _evidence_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem]:
+    """As evidence.to_public gives them."""
+    links = _sorted_links(db, _INCIDENTS_OF_FILES, ids)
+    items = []
+    for row in _rows(db, _EVIDENCE_FILES, ids):
+        captured_at = row.captured_at.astimezone(UTC) if row.captured_at else None
+        data = {
+            **_server_fields(row),
+            "description": row.description,
+            "incident_ids": links.get(row.id, []),
+            "original_filename": row.original_filename,
+            "media_type": row.media_type,
+            "size": row.size,
+            "sha256": row.sha256,
+            "client_sha256_matches": row.client_sha256_matches,
+            "captured_at": captured_at,
+            "uploaded_at": row.recorded_at,
+            "metadata": row.file_metadata,
+            "has_thumbnail": row.thumbnail_size is not None,
+        }
+        label = row.original_filename
+        summary = f"{label}: {_shorten(row.description)}" if row.description else label
+        items.append(_item("evidence", captured_at or row.recorded_at, summary, data))
+    return items
+
+
+def _narrow_evidence(shape: Shape) -> list[ColumnElement[bool]]:
+    if shape.crime_reference:
         # The files of the incidents that carry this crime reference.
-        return [
-            col(Evidence.id).in_(
-                select(col(EvidenceIncident.evidence_id)).where(
-                    col(EvidenceIncident.incident_id).in_(
-                        _reports_with_reference(owner_id, f.crime_reference)
-                    )
-                )
-            )
-        ]
+        files = select(_EVIDENCE_INCIDENT.evidence_id).where(
+            _EVIDENCE_INCIDENT.incident_id.in_(_reports_with_reference())
+        )
+        return [_EVIDENCE.id.in_(files)]
     return []
 
 
-def _narrow_advocate_notes(
-    _db: Session, _owner: uuid.UUID, f: Filters
-) -> list[ColumnElement[bool]] | None:
-    if f.behaviours or f.crime_reference:
-        return None
-    if f.notes_of_share is not None:
-        return [col(AdvocateNote.share_id) == f.notes_of_share]
-    return []
+# Advocate notes
+
+# The author's name comes with the note; an author whose account has gone has none.
+_ADVOCATE_NOTES = (
+    select(
+        _ADVOCATE_NOTE.id,
+        _ADVOCATE_NOTE.body,
+        _ADVOCATE_NOTE.recorded_at,
+        _ADVOCATE_NOTE.author_id,
+        _USER.display_name,
+    )
+    .outerjoin(_USER.id.table, _USER.id == _ADVOCATE_NOTE.author_id)
+    .where(_ADVOCATE_NOTE.id.in_(bindparam("ids", expanding=True)))
+)
 
 
-def _narrow_impact_notes(
-    _db: Session, _owner: uuid.UUID, f: Filters
-) -> list[ColumnElement[bool]] | None:
-    return None if f.behaviours or f.crime_reference else []
+def _advocate_note_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem]:
+    """As advocate_notes.to_public gives them."""
+    items = []
+    for row in _rows(db, _ADVOCATE_NOTES, ids):
+        data = {
+            "id": row.id,
+            "body": row.body,
+            "created_at": row.recorded_at,
+            "author": {"id": row.author_id, "display_name": row.display_name},
+        }
+        author = row.display_name or "your advocate"
+        summary = f"Note from {author}: {_shorten(row.body)}"
+        items.append(_item("advocate_note", row.recorded_at, summary, data))
+    return items
 
 
-def _narrow_police_reports(
-    _db: Session, _owner: uuid.UUID, f: Filters
-) -> list[ColumnElement[bool]] | None:
-    if f.behaviours:
-        return None
-    if f.crime_reference:
-        return [col(PoliceReport.crime_reference_key) == crime_reference_key(f.crime_reference)]
+def _narrow_advocate_notes(shape: Shape) -> list[ColumnElement[bool]]:
+    if shape.notes_of_share:
+        return [_ADVOCATE_NOTE.share_id == bindparam("share")]
     return []
 
 
 SOURCES: tuple[Source, ...] = (
     Source(
         kind="incident",
-        model=Incident,
-        at=Incident.occurred_at,
-        load=lambda db, rows: incidents.to_public(db, rows),
-        at_of=lambda item: item.occurred_at,  # type: ignore[attr-defined]
-        summary_of=_incident_summary,
+        columns=_INCIDENT,
+        at="occurred_at",
+        load=_incident_items,
         narrow=_narrow_incidents,
+        has_behaviours=True,
+        has_crime_reference=True,
     ),
-    Source(
-        kind="impact_note",
-        model=ImpactNote,
-        at=ImpactNote.noted_at,
-        load=lambda db, rows: impact_notes.to_public(db, rows),
-        at_of=lambda item: item.noted_at,  # type: ignore[attr-defined]
-        summary_of=lambda item: "How it is affecting me: " + _shorten(item.description),  # type: ignore[attr-defined]
-        narrow=_narrow_impact_notes,
-    ),
+    Source(kind="impact_note", columns=_IMPACT_NOTE, at="noted_at", load=_impact_note_items),
     Source(
         kind="police_report",
-        model=PoliceReport,
-        at=PoliceReport.reported_at,
-        load=lambda db, rows: police_reports.to_public(db, rows),
-        at_of=lambda item: item.reported_at,  # type: ignore[attr-defined]
-        summary_of=_report_summary,
+        columns=_POLICE_REPORT,
+        at="reported_at",
+        load=_police_report_items,
         narrow=_narrow_police_reports,
+        has_crime_reference=True,
     ),
     Source(
         kind="evidence",
-        model=Evidence,
-        at=Evidence.timeline_at,
-        load=lambda db, rows: evidence.to_public(db, rows),
-        at_of=lambda item: item.captured_at or item.uploaded_at,  # type: ignore[attr-defined]
-        summary_of=_evidence_summary,
+        columns=_EVIDENCE,
+        at="timeline_at",
+        load=_evidence_items,
         narrow=_narrow_evidence,
+        has_crime_reference=True,
     ),
     Source(
         kind="advocate_note",
-        model=AdvocateNote,
-        at=AdvocateNote.recorded_at,
-        load=lambda db, rows: advocate_notes.to_public(db, rows),
-        at_of=lambda item: item.created_at,  # type: ignore[attr-defined]
-        summary_of=_note_summary,
+        columns=_ADVOCATE_NOTE,
+        at="recorded_at",
+        load=_advocate_note_items,
         narrow=_narrow_advocate_notes,
     ),
 )
 TimelineKind = StrEnum("TimelineKind", {source.kind: source.kind for source in SOURCES})  # type: ignore[misc]
+_SOURCE_OF = {source.kind: source for source in SOURCES}
 
 
-def _after_cursor(source: Source, cursor: Cursor, descending: bool) -> ColumnElement[bool]:
+# --- the page statement --------------------------------------------------------------------
+
+
+def _after_cursor(source: Source, kind_vs_cursor: int, descending: bool) -> ColumnElement[bool]:
     """Rows strictly after the cursor in (at, kind, id) order; the kind is fixed per arm."""
-    at, record_id = col(source.at), col(source.model.id)
-    beyond_at = at < cursor.at if descending else at > cursor.at
-    if source.kind == cursor.kind:
-        beyond_id = record_id < cursor.id if descending else record_id > cursor.id
-        return or_(beyond_at, and_(at == cursor.at, beyond_id))
-    kind_is_later = (source.kind < cursor.kind) if descending else (source.kind > cursor.kind)
-    return or_(beyond_at, at == cursor.at) if kind_is_later else beyond_at
+    at, record_id = source.columns[source.at], source.columns.id
+    cursor_at: BindParameter[Any] = bindparam("cursor_at")
+    cursor_id: BindParameter[Any] = bindparam("cursor_id")
+    beyond_at = at < cursor_at if descending else at > cursor_at
+    if kind_vs_cursor == 0:
+        beyond_id = record_id < cursor_id if descending else record_id > cursor_id
+        return or_(beyond_at, and_(at == cursor_at, beyond_id))
+    kind_is_later = kind_vs_cursor < 0 if descending else kind_vs_cursor > 0
+    return or_(beyond_at, at == cursor_at) if kind_is_later else beyond_at
 
 
-def _arm(
+def _arm(source: Source, shape: Shape, position: int) -> Select[str, uuid.UUID, datetime]:
+    at, record_id = source.columns[source.at], source.columns.id
+    plan = shape.plans[position] if shape.plans else None
+    statement: Select[str, uuid.UUID, datetime] = select(
+        literal(source.kind).label("kind"), record_id.label("id"), at.label("at")
+    ).where(
+        search.owner_condition(shape.dialect, source.columns.owner_id, plan),
+        *source.narrow(shape),
+    )
+    if not shape.include_withdrawn:
+        statement = statement.where(source.columns.withdrawn_at.is_(None))
+    if shape.start:
+        statement = statement.where(at >= bindparam("start"))
+    if shape.end:
+        statement = statement.where(at < bindparam("end"))
+    if plan is not None:
+        statement = statement.where(search.restrict(shape.dialect, source.kind, record_id, plan))
+    if shape.cursor_kinds:
+        statement = statement.where(
+            _after_cursor(source, shape.cursor_kinds[position], shape.descending)
+        )
+    if plan is Plan.LOOK_UP:
+        # Every match, sorted with the other arms' rows below: an ORDER BY here would tempt
+        # the planner to walk the time index instead of looking the matches up.
+        return statement
+    order = (at.desc(), record_id.desc()) if shape.descending else (at, record_id)
+    return statement.order_by(*order).limit(shape.limit)
+
+
+@functools.lru_cache(maxsize=256)
+def _page_statement(shape: Shape) -> Executable:
+    arms = [_arm(_SOURCE_OF[kind], shape, n) for n, kind in enumerate(shape.kinds)]
+    merged = union_all(*(select(arm.subquery()) for arm in arms)).subquery()
+    order = [merged.c.at, merged.c.kind, merged.c.id]
+    return (
+        select(merged.c.kind, merged.c.id, merged.c.at)
+        .order_by(*(c.desc() if shape.descending else c.asc() for c in order))
+        .limit(shape.limit)
+    )
+
+
+def _values(owner_id: uuid.UUID, filters: Filters, cursor: Cursor | None) -> dict[str, Any]:
+    """The values the page statement binds (see Shape for what each one is)."""
+    values: dict[str, Any] = {"owner": owner_id}
+    if filters.start is not None:
+        values["start"] = filters.start
+    if filters.end is not None:
+        values["end"] = filters.end
+    for n, behaviour in enumerate(filters.behaviours):
+        values[f"behaviour_{n}"] = contains_code(behaviour)
+    if filters.crime_reference:
+        values["crime_reference_key"] = crime_reference_key(filters.crime_reference)
+    if filters.notes_of_share is not None:
+        values["share"] = filters.notes_of_share
+    if cursor is not None:
+        values["cursor_at"], values["cursor_id"] = cursor.at, cursor.id
+    return values
+
+
+# --- a page --------------------------------------------------------------------------------
+
+
+def _resolve(
     db: Session,
-    source: Source,
     owner_id: uuid.UUID,
     filters: Filters,
     cursor: Cursor | None,
     limit: int,
     descending: bool,
-) -> Select[str, uuid.UUID, datetime] | None:
-    if filters.kinds is not None and source.kind not in filters.kinds:
+) -> tuple[Shape, dict[str, Any]] | None:
+    """The page statement's shape and the values it binds; None when nothing can be on the
+    page (no kind takes part, or a search for no words)."""
+    kinds = tuple(source.kind for source in SOURCES if source.takes_part(filters))
+    if not kinds:
         return None
-    extra = source.narrow(db, owner_id, filters)
-    if extra is None:
-        return None
-    at, record_id = col(source.at), col(source.model.id)
-    statement: Select[str, uuid.UUID, datetime] = select(
-        literal(source.kind).label("kind"), record_id.label("id"), at.label("at")
-    ).where(col(source.model.owner_id) == owner_id, *extra)
-    if not filters.include_withdrawn:
-        statement = statement.where(col(source.model.withdrawn_at).is_(None))
-    if filters.start is not None:
-        statement = statement.where(at >= filters.start)
-    if filters.end is not None:
-        statement = statement.where(at < filters.end)
+    shape = Shape(
+        dialect=db.get_bind().dialect.name,
+        kinds=kinds,
+        limit=limit + 1,
+        descending=descending,
+        start=filters.start is not None,
+        end=filters.end is not None,
+        behaviours=len(filters.behaviours),
+        crime_reference=bool(filters.crime_reference),
+        include_withdrawn=filters.include_withdrawn,
+        notes_of_share=filters.notes_of_share is not None,
+        cursor_kinds=tuple(_sign(kind, cursor.kind) for kind in kinds) if cursor else (),
+    )
+    values = _values(owner_id, filters, cursor)
     if filters.query:
-        statement = statement.where(
-            record_id.in_(search.matching_ids(db, owner_id, source.kind, filters.query))
-        )
-    if cursor is not None:
-        statement = statement.where(_after_cursor(source, cursor, descending))
-    order = (at.desc(), record_id.desc()) if descending else (at, record_id)
-    return statement.order_by(*order).limit(limit)
+        terms = search.words(filters.query)
+        if not terms:
+            return None
+        plans = search.plans(db, owner_id, kinds, terms)
+        shape = replace(shape, plans=tuple(plans[kind] for kind in kinds))
+        values |= search.parameters(db, owner_id, kinds, terms)
+    return shape, values
 
 
 def page(
@@ -316,28 +660,18 @@ def page(
 ) -> TimelinePage:
     limit = max(1, min(limit, MAX_LIMIT))
     after = Cursor.decode(cursor) if cursor else None
-    arms = [
-        arm
-        for source in SOURCES
-        if (arm := _arm(db, source, owner_id, filters, after, limit + 1, descending)) is not None
-    ]
-    if not arms:
-        return TimelinePage(items=[], next_cursor=None)
-    merged = union_all(*(select(arm.subquery()) for arm in arms)).subquery()
-    order = [merged.c.at, merged.c.kind, merged.c.id]
-    rows = db.execute(
-        select(merged.c.kind, merged.c.id, merged.c.at)
-        .order_by(*(c.desc() if descending else c.asc() for c in order))
-        .limit(limit + 1)
-    ).all()
+    resolved = _resolve(db, owner_id, filters, after, limit, descending)
+    if resolved is None:
+        return TimelinePage.model_construct(items=[], next_cursor=None)
+    shape, values = resolved
+    rows = db.execute(_page_statement(shape), values).all()
     more = len(rows) > limit
-    rows = rows[:limit]
-    items = _load_items(db, [(row.kind, _as_uuid(row.id)) for row in rows])
+    keys = [(row.kind, _as_uuid(row.id)) for row in rows[:limit]]
     next_cursor = None
-    if more and rows:
-        last = rows[-1]
+    if more:
+        last = rows[limit - 1]
         next_cursor = Cursor(_as_aware(last.at), last.kind, _as_uuid(last.id)).encode()
-    return TimelinePage(items=items, next_cursor=next_cursor)
+    return TimelinePage.model_construct(items=_load_items(db, keys), next_cursor=next_cursor)
 
 
 def _as_uuid(value: Any) -> uuid.UUID:
@@ -353,19 +687,11 @@ def _as_aware(value: Any) -> datetime:
 
 
 def _load_items(db: Session, keys: list[tuple[str, uuid.UUID]]) -> list[TimelineItem]:
+    ids_of: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for kind, record_id in keys:
+        ids_of[kind].append(record_id)
     loaded: dict[tuple[str, uuid.UUID], TimelineItem] = {}
-    for source in SOURCES:
-        ids = [record_id for kind, record_id in keys if kind == source.kind]
-        if not ids:
-            continue
-        rows = db.exec(select(source.model).where(col(source.model.id).in_(ids))).all()
-        for item in source.load(db, rows):
-            record_id = item.id  # type: ignore[attr-defined]
-            loaded[(source.kind, record_id)] = TimelineItem(
-                kind=source.kind,
-                id=record_id,
-                at=source.at_of(item),
-                summary=source.summary_of(item),
-                data=item.model_dump(mode="json", by_alias=True),
-            )
+    for kind, ids in ids_of.items():
+        for item in _SOURCE_OF[kind].load(db, ids):
+            loaded[(kind, item.id)] = item
     return [loaded[key] for key in keys if key in loaded]

@@ -358,6 +358,18 @@ def test_the_case_timeline_is_the_victims_timeline(world: World) -> None:
     assert sorted(kinds) == ["advocate_note", "evidence", "impact_note", "incident"]
 
 
+def test_a_note_on_the_timeline_is_the_note_as_its_case_gives_it(world: World) -> None:
+    (note,) = read(world.advocate, case_url(world.case_id, "/notes"))["items"]
+    for reader, url in (
+        (world.victim, TIMELINE),
+        (world.advocate, case_url(world.case_id, "/timeline")),
+    ):
+        (item,) = read(reader, url, kinds="advocate_note")["items"]
+        assert item["id"] == note["id"]
+        assert item["data"] == note
+        assert item["summary"] == f"Note from {note['author']['display_name']}: {NOTE}"
+
+
 def test_the_case_timeline_validates_filters_like_the_victims(world: World) -> None:
     assert_problem(world.advocate.get(case_url(world.case_id, "/timeline?kinds=gossip")), 422)
     assert_problem(world.advocate.get(case_url(world.case_id, "/timeline?cursor=nonsense")), 422)

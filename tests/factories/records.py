@@ -156,10 +156,8 @@ def stored_counts(engine: Engine, owner_id: uuid.UUID | str) -> dict[str, int]:
             .join(Incident, col(Incident.id) == col(PoliceReportIncident.incident_id))
             .where(col(Incident.owner_id) == owner)
         ).one()
-        if engine.dialect.name == "sqlite":
-            search = text("SELECT count(*) FROM search_documents WHERE owner = :o")
-            counts["search_documents"] = db.execute(search, {"o": owner.hex}).scalar_one()
-        else:
-            search = text("SELECT count(*) FROM search_documents WHERE owner_id = :o")
-            counts["search_documents"] = db.execute(search, {"o": owner}).scalar_one()
+        # SQLite keeps ids as the record tables do, as 32 hex digits.
+        key: uuid.UUID | str = owner.hex if engine.dialect.name == "sqlite" else owner
+        search = text("SELECT count(*) FROM search_documents WHERE owner_id = :o")
+        counts["search_documents"] = db.execute(search, {"o": key}).scalar_one()
     return counts
