@@ -250,9 +250,10 @@ def examine(store: BlobStore, arrived: Arrived, data_key: bytes) -> Examined:
     def plaintext() -> BlobReader:
         return BlobReader(store, blob_key(arrived.blob_id), data_key, arrived.size)
 
-    claims = file_metadata.read_claims(plaintext(), arrived.media_type.mime)
-    is_image = arrived.media_type.mime.startswith("image/")
-    preview = file_metadata.thumbnail(plaintext()) if is_image else None
+    if arrived.media_type.mime.startswith("image/"):
+        claims, preview = file_metadata.examine_image(plaintext())
+    else:
+        claims, preview = file_metadata.read_claims(plaintext(), arrived.media_type.mime), None
     if preview is not None:
         write_blob(store, thumbnail_key(arrived.blob_id), _encrypted(data_key, preview))
     return Examined(claims, len(preview) if preview is not None else None)

@@ -62,9 +62,8 @@ class FileClaims:
 
 
 def read_claims(plaintext: io.RawIOBase, media_type: str) -> FileClaims:
+    """What a video or audio file says about itself (photos: examine_image)."""
     with contextlib.suppress(Exception):
-        if media_type.startswith("image/"):
-            return _image_claims(plaintext)
         if media_type.startswith(("video/", "audio/")):
             return _media_claims(plaintext)
     return FileClaims()
@@ -99,15 +98,6 @@ def _gps(gps: dict[int, Any]) -> dict[str, float] | None:
         }
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         return None
-
-
-def _image_claims(plaintext: io.RawIOBase) -> FileClaims:
-    with _decoding_untrusted_images():
-        from PIL import Image
-
-        plaintext.seek(0)
-        with Image.open(io.BufferedReader(plaintext)) as image:
-            return _exif_claims(image)
 
 
 def _exif_claims(image: "PillowImage") -> FileClaims:
@@ -169,17 +159,28 @@ def _media_claims(plaintext: io.RawIOBase) -> FileClaims:
     return claims
 
 
-def thumbnail(plaintext: io.RawIOBase) -> bytes | None:
-    """A small JPEG preview of a photo, or None if it cannot be made safely."""
+def examine_image(plaintext: io.RawIOBase) -> tuple[FileClaims, bytes | None]:
+    """A photo's claims and a small JPEG preview (None if one cannot be made safely), from one
+    opening of the file. A PNG's EXIF may follow its pixels, so Pillow decodes the whole image
+    to find it; the preview then reuses that decode instead of making a second."""
+    claims, preview = FileClaims(), None
     with contextlib.suppress(Exception), _decoding_untrusted_images():
-        from PIL import Image, ImageOps
+        from PIL import Image
 
         plaintext.seek(0)
         with Image.open(io.BufferedReader(plaintext)) as image:
-            image.draft("RGB", THUMBNAIL_SIZE)  # JPEG: decode at reduced size
-            preview = ImageOps.exif_transpose(image).convert("RGB")
-            preview.thumbnail(THUMBNAIL_SIZE)
-            out = io.BytesIO()
-            preview.save(out, "JPEG", quality=80)  # no EXIF: the preview carries no GPS
-            return out.getvalue()
-    return None
+            with contextlib.suppress(Exception):
+                claims = _exif_claims(image)  # before draft(), which changes the size
+            preview = _preview(image)
+    return claims, preview
+
+
+def _preview(image: "PillowImage") -> bytes:
+    from PIL import ImageOps
+
+    image.draft("RGB", THUMBNAIL_SIZE)  # JPEG not yet decoded: decode at reduced size
+    preview = ImageOps.exif_transpose(image).convert("RGB")
+    preview.thumbnail(THUMBNAIL_SIZE)
+    out = io.BytesIO()
+    preview.save(out, "JPEG", quality=80)  # no EXIF: the preview carries no GPS
+    return out.getvalue()
