@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -202,8 +203,9 @@ def withdraw(db: Session, kind: RecordKind[R, F], owner: User, record: R, reason
     return record
 
 
-def server_fields(record: OwnedRecord) -> dict[str, Any]:
-    """What the server adds to every record it returns."""
+def server_fields(record: OwnedRecord | Row[Any]) -> dict[str, Any]:
+    """What the server adds to every record it returns (from the table model, or from a row of
+    its columns, as the timeline reads them)."""
     return {
         "id": record.id,
         "recorded_at": record.recorded_at,

@@ -57,7 +57,7 @@ from app.models.impact_note import ImpactNote
 from app.models.incident import Incident
 from app.models.police_report import PoliceReport, PoliceReportIncident, crime_reference_key
 from app.models.user import User
-from app.services import search
+from app.services import records, search
 from app.services.search import Plan
 
 MAX_LIMIT = 200
@@ -210,18 +210,6 @@ _ADVOCATE_NOTE = _columns(AdvocateNote)
 _USER = _columns(User)
 
 
-def _server_fields(row: Row[Any]) -> dict[str, Any]:
-    """What records.server_fields gives for a record, from its row."""
-    return {
-        "id": row.id,
-        "recorded_at": row.recorded_at,
-        "updated_at": row.updated_at,
-        "revision": row.revision,
-        "withdrawn": row.withdrawn_at is not None,
-        "withdrawn_reason": row.withdrawn_reason,
-    }
-
-
 _SERVER_COLUMNS = [
     "id",
     "recorded_at",
@@ -314,7 +302,7 @@ def _incident_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem]:
         occurred_at = at_offset(row.occurred_at, row.occurred_at_offset)
         until = row.occurred_until
         data = {
-            **_server_fields(row),
+            **records.server_fields(row),
             "occurred_at": occurred_at,
             "occurred_until": at_offset(until, row.occurred_until_offset or 0) if until else None,
             "time_is_approximate": row.time_is_approximate,
@@ -368,7 +356,7 @@ def _impact_note_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem]:
     for row in _rows(db, _IMPACT_NOTES, ids):
         noted_at = at_offset(row.noted_at, row.noted_at_offset)
         data = {
-            **_server_fields(row),
+            **records.server_fields(row),
             "noted_at": noted_at,
             "areas": row.areas,
             "description": row.description,
@@ -392,7 +380,7 @@ def _police_report_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem
     for row in _rows(db, _POLICE_REPORTS, ids):
         reported_at = at_offset(row.reported_at, row.reported_at_offset)
         data = {
-            **_server_fields(row),
+            **records.server_fields(row),
             "crime_reference": row.crime_reference,
             "reported_at": reported_at,
             "force": row.force,
@@ -428,7 +416,7 @@ def _evidence_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem]:
     for row in _rows(db, _EVIDENCE_FILES, ids):
         captured_at = row.captured_at.astimezone(UTC) if row.captured_at else None
         data = {
-            **_server_fields(row),
+            **records.server_fields(row),
             "description": row.description,
             "incident_ids": links.get(row.id, []),
             "original_filename": row.original_filename,
