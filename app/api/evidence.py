@@ -115,15 +115,7 @@ def upload_evidence(
         fields = _form_fields(stream.fields)
         examined = evidence.examine(runtime.blob_store, arrived, data_key)
         with transaction(runtime.engine, writes=True) as db:
-            kept, created = evidence.keep(
-                db,
-                victim,
-                arrived,
-                fields,
-                store=runtime.blob_store,
-                keys=runtime.keys,
-                examined=examined,
-            )
+            kept, created = evidence.keep(db, victim, arrived, fields, examined)
             public = evidence.to_public(db, [kept])[0]
     except BaseException:
         if received.writer is not None:

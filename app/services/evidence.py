@@ -26,12 +26,11 @@ from app.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from app.keys import Keys
 from app.models.evidence import Evidence, EvidenceFields, EvidenceIncident, EvidencePublic
 from app.models.types import utcnow
 from app.models.upload import Upload
 from app.models.user import User
-from app.services import data_keys, file_metadata, incidents, records
+from app.services import file_metadata, incidents, records
 from app.services.media_types import SNIFF_BYTES, MediaType, sniff
 from app.storage import BlobStore, BlobWriter, write_blob
 from app.storage.crypto import StreamEncryptor
@@ -264,13 +263,10 @@ def keep(
     owner: User,
     arrived: Arrived,
     fields: EvidenceFields,
-    *,
-    store: BlobStore,
-    keys: Keys,
-    examined: Examined | None = None,
+    examined: Examined,
 ) -> tuple[Evidence, bool]:
-    """Record a file that has arrived (examining it here unless the caller already has). On any
-    refusal the caller removes the blob."""
+    """Record a file that has arrived and been examined. On any refusal the caller removes the
+    blob and its thumbnail (discard_blobs)."""
     if arrived.client_sha256 is not None and arrived.client_sha256 != arrived.sha256:
         raise ChecksumMismatch(
             "The file's SHA-256 is not the one your device worked out, so it was not kept. "
@@ -283,8 +279,6 @@ def keep(
         if existing.sha256 != arrived.sha256:
             raise Conflict("Different evidence was already saved with this id.")
         return existing, False
-    if examined is None:
-        examined = examine(store, arrived, data_keys.data_key_for(db, owner.id, keys))
     uploaded_at = utcnow()
     evidence, created = records.create(
         db,

@@ -250,7 +250,7 @@ def _receive(
         receiver.record_progress()
         return Progress(receiver.position, upload.expires_at)
     return _complete(
-        engine, owner, upload, receiver.state, receiver.running, staging, store, keys, data_key
+        engine, owner, upload, receiver.state, receiver.running, staging, store, data_key
     )
 
 
@@ -433,7 +433,6 @@ def _complete(
     running: Any,
     staging: Staging,
     store: BlobStore,
-    keys: Keys,
     data_key: bytes,
 ) -> Progress:
     key = upload.id.hex
@@ -458,11 +457,11 @@ def _complete(
             sha256=running.hexdigest(),
             client_sha256=evidence.valid_sha256(upload.upload_metadata.get("sha256")),
         )
+        # Examined before the write transaction: decoding a photo must not hold the write lock.
+        examined = evidence.examine(store, arrived, data_key)
         with transaction(engine, writes=True) as db:
             db.exec(update(Upload).where(col(Upload.id) == upload.id).values(offset=upload.length))
-            kept, _ = evidence.keep(
-                db, owner, arrived, _fields(upload.upload_metadata), store=store, keys=keys
-            )
+            kept, _ = evidence.keep(db, owner, arrived, _fields(upload.upload_metadata), examined)
             db.delete(db.merge(upload))
     except BaseException:
         evidence.discard_blobs(store, upload.id)
