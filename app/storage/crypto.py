@@ -11,9 +11,23 @@ and a range read decrypts only the segments it needs.
 Blob layout:  MAGIC (4) | salt (32) | segment 0 | segment 1 | … | last segment
 Each segment is SEGMENT_SIZE bytes of plaintext (the last may be shorter, even empty) plus a
 16-byte tag.
+
+Database fields (a description, a filename, a revision's snapshot) are sealed one value at a
+time with seal_field: AES-256-GCM under a key derived from the victim's data key, a random
+96-bit nonce per value, and associated data naming the table, row, field and revision the
+value belongs to, so a ciphertext copied onto another row, field or revision does not open.
+
+Field layout:  FIELD_VERSION (1) | nonce (12) | ciphertext | tag (16)
+Associated data (canonical, every part length-prefixed so no two bindings encode alike):
+  b"waymark field" | version (1) | len(table) (2, big-endian) | table (UTF-8)
+  | row id (16, the UUID's bytes) | len(field) (2) | field (UTF-8) | revision (8, big-endian)
+docs/security.md describes which columns are sealed.
 """
 
+import functools
+import hmac
 import secrets
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -34,6 +48,91 @@ _WRAP_NONCE_SIZE = 12
 
 class DecryptionError(Exception):
     """The ciphertext was altered, cut short, reordered, or the key is wrong."""
+
+
+# --- database fields -----------------------------------------------------------------------
+
+FIELD_VERSION = 1
+FIELD_NONCE_SIZE = 12
+# What sealing adds to a value: the version byte, the nonce and the tag.
+FIELD_OVERHEAD = 1 + FIELD_NONCE_SIZE + TAG_SIZE
+_FIELD_AAD_PREFIX = b"waymark field"
+
+
+@functools.lru_cache(maxsize=4096)
+def _field_cipher(key: bytes) -> AESGCM:
+    """The AES-GCM cipher for one data key's fields. HKDF keeps the field key apart from the
+    blob keys derived from the same data key. Cached: a timeline page opens hundreds of
+    values under one key, and deriving each time would cost more than the decryption."""
+    if len(key) != KEY_SIZE:
+        raise ValueError("field keys are 32 bytes")
+    return AESGCM(derive_key(key, "record-fields"))
+
+
+def _length_prefixed(text: str) -> bytes:
+    encoded = text.encode()
+    if len(encoded) > 0xFFFF:
+        raise ValueError("names in a field binding are short")
+    return len(encoded).to_bytes(2, "big") + encoded
+
+
+def field_binding(
+    *, table: str, row_id: uuid.UUID, field: str, revision: int = 0, version: int = FIELD_VERSION
+) -> bytes:
+    """The associated data that ties a sealed value to its place (the layout is above)."""
+    return b"".join(
+        (
+            _FIELD_AAD_PREFIX,
+            bytes([version]),
+            _length_prefixed(table),
+            row_id.bytes,
+            _length_prefixed(field),
+            revision.to_bytes(8, "big"),
+        )
+    )
+
+
+def seal_field(
+    key: bytes, plaintext: bytes, *, table: str, row_id: uuid.UUID, field: str, revision: int = 0
+) -> bytes:
+    """Encrypt one database value under `key` (a victim's data key, or a server key), bound to
+    the table, row, field and revision it is stored in."""
+    nonce = secrets.token_bytes(FIELD_NONCE_SIZE)
+    aad = field_binding(table=table, row_id=row_id, field=field, revision=revision)
+    return bytes([FIELD_VERSION]) + nonce + _field_cipher(key).encrypt(nonce, plaintext, aad)
+
+
+def open_field(
+    key: bytes, sealed: bytes, *, table: str, row_id: uuid.UUID, field: str, revision: int = 0
+) -> bytes:
+    """The plaintext of a value seal_field made for exactly this place. Raises
+    DecryptionError if it was altered, moved, or sealed under another key."""
+    if len(sealed) < FIELD_OVERHEAD or sealed[0] != FIELD_VERSION:
+        raise DecryptionError("not a sealed field of a version this server reads")
+    aad = field_binding(table=table, row_id=row_id, field=field, revision=revision)
+    try:
+        return _field_cipher(key).decrypt(
+            sealed[1 : 1 + FIELD_NONCE_SIZE], sealed[1 + FIELD_NONCE_SIZE :], aad
+        )
+    except InvalidTag as error:
+        raise DecryptionError(f"{table}.{field} does not open for this row") from error
+
+
+def derive_key(data_key: bytes, purpose: str) -> bytes:
+    """A 32-byte key for one purpose ("record-fields", "search-tokens", "crime-reference"),
+    derived with HKDF-SHA256 so no two purposes share a key and none reveals the data key."""
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=KEY_SIZE,
+        salt=None,
+        info=b"waymark key|" + purpose.encode(),
+    ).derive(data_key)
+
+
+def blind_index(key: bytes, value: str) -> bytes:
+    """HMAC-SHA256 of the UTF-8 value: equal values give equal indexes, and without the key
+    the index says nothing about the value. Normalise the value first."""
+    return hmac.digest(key, value.encode(), "sha256")
 
 
 def new_data_key() -> bytes:
