@@ -64,7 +64,7 @@ fuzz: $(STAMP)
 	WAYMARK_FUZZ_EXAMPLES=$${WAYMARK_FUZZ_EXAMPLES:-300} $(BIN)/pytest -q -p no:logging tests/fuzz
 
 # Benchmarks against real server processes, written to docs/benchmarks.md: a quick variant by
-# default, issue 8's full sizes with FULL=1 (PostgreSQL runs too when it is reachable).
+# default, the full sizes with FULL=1 (PostgreSQL runs too when it is reachable).
 # The PWA is built first: its first-load size is one of the rows.
 bench: $(STAMP) frontend
 	$(BIN)/python -m bench.run $(if $(FULL),--full)

@@ -1,5 +1,5 @@
-"""The measurements, one function per row group of issue 8's table. Each starts its own server
-process(es), takes its baseline in the same run and adds rows to the results."""
+"""The measurements, one function per row group of the table in docs/benchmarks.md. Each starts
+its own server process(es), takes its baseline in the same run and adds rows to the results."""
 
 import asyncio
 import base64

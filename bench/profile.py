@@ -20,12 +20,16 @@ def py_spy() -> str | None:
     return str(beside) if beside.exists() else shutil.which("py-spy")
 
 
+# Frames in our own code are named from the repository's root, wherever it is checked out.
+_REPOSITORY = str(Path(__file__).resolve().parent.parent) + "/"
+
+
 def _frame_name(frame: str) -> str:
     match = _FRAME.match(frame.strip())
     if match is None:
         return frame.strip()
     path = match["path"]
-    for marker in ("site-packages/", "/work/main/", "python3.11/"):
+    for marker in ("site-packages/", _REPOSITORY, "python3.11/"):
         if marker in path:
             path = path.split(marker, 1)[1]
     return f"{match['function']} ({path})"

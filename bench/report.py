@@ -31,7 +31,8 @@ each figure beside a baseline taken in the same run on the same machine: writing
 bytes to the same disk with fsync, a stored zip of the same plaintext files, the same request
 for a victim with 10 items, and a trivial endpoint of the same app (`GET /api/v1/health`).
 `make bench` is a quick variant with smaller sizes (a few minutes); `make bench FULL=1` uses the
-sizes of issue 8. The runner is `bench/run.py`; each run rewrites only its own section below
+full sizes (uploads up to 1 GiB, logs of 100,000 items, a pack of 2,000 incidents and 1 GiB of
+evidence). The runner is `bench/run.py`; each run rewrites only its own section below
 (between the `bench:` markers), so other sections of this file are kept. Timings are wall
 clock from the client; the client runs on the same machine and shares its cores. To see where a
 server spends its time, `.venv/bin/python -m bench.run --only pack --profile pack` (add `--full`

@@ -1,4 +1,4 @@
-"""Run Waymark's benchmarks and write docs/benchmarks.md (issue 8).
+"""Run Waymark's benchmarks and write docs/benchmarks.md.
 
     .venv/bin/python -m bench.run            # quick variant (`make bench`)
     .venv/bin/python -m bench.run --full     # full sizes (`make bench FULL=1`)
@@ -33,7 +33,7 @@ CASES = ("uploads", "multipart", "pack", "timeline-sqlite", "timeline-postgresql
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--full", action="store_true", help="the full sizes of issue 8")
+    parser.add_argument("--full", action="store_true", help="the full sizes")
     parser.add_argument(
         "--only",
         default="",
