@@ -104,7 +104,7 @@ class DatabaseBusy(DomainError):
 
     status = 503
     slug = "busy"
-    title = "Waymark is busy; nothing was saved, try again in a moment"
+    title = "The server is busy; nothing was saved, try again in a moment"
 
     def __init__(self, retry_after: int = 5):
         super().__init__(headers={"Retry-After": str(retry_after)})

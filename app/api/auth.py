@@ -10,12 +10,13 @@ from app.api.deps import (
     ClientIP,
     CurrentAuthSession,
     CurrentUser,
+    EndingSession,
     RuntimeDep,
     SessionDep,
 )
 from app.errors import Conflict
 from app.models.auth_session import AuthSessionPublic
-from app.models.user import Credentials, PasswordChange, Registration, UserPublic
+from app.models.user import Credentials, PasswordChange, Registration, User, UserPublic
 from app.services import accounts, audit, auth_sessions
 from app.services.logins import Attempt
 
@@ -31,7 +32,27 @@ class Revoked(BaseModel):
     revoked: int
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+class SignedInPublic(UserPublic):
+    """Who signed in, and, if asked for, the session's proof: sent this once and never again."""
+
+    session_proof: str | None = None
+
+
+def _signed_in(db: SessionDep, user: User, token: str, *, proof: bool) -> SignedInPublic:
+    # Without a proof the answer is exactly what it always was (the field is left out).
+    if not proof:
+        return SignedInPublic.model_validate(user)
+    return SignedInPublic.model_validate(
+        user, update={"session_proof": auth_sessions.require_proof(db, token)}
+    )
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SignedInPublic,
+    response_model_exclude_unset=True,
+)
 def register(
     body: Registration,
     request: Request,
@@ -39,7 +60,7 @@ def register(
     db: SessionDep,
     runtime: RuntimeDep,
     ip: ClientIP,
-) -> UserPublic:
+) -> SignedInPublic:
     """Create a victim's account and sign in."""
     runtime.login_guard.guard_registration(ip)
     try:
@@ -52,10 +73,10 @@ def register(
     set_device_cookie(
         response, runtime.settings, runtime.login_guard.issue_device_cookie(user.email)
     )
-    return UserPublic.model_validate(user)
+    return _signed_in(db, user, token, proof=body.session_proof)
 
 
-@router.post("/login", response_model=UserPublic)
+@router.post("/login", response_model=SignedInPublic, response_model_exclude_unset=True)
 def login(
     body: Credentials,
     request: Request,
@@ -63,7 +84,7 @@ def login(
     db: SessionDep,
     runtime: RuntimeDep,
     ip: ClientIP,
-) -> UserPublic:
+) -> SignedInPublic:
     """Sign in. Any failure gets the same 401; repeated failures get 429 with Retry-After."""
     signed_in = runtime.login_guard.sign_in(
         db,
@@ -80,15 +101,15 @@ def login(
         response, runtime.settings, signed_in.session_token, runtime.lifetimes.absolute
     )
     set_device_cookie(response, runtime.settings, signed_in.device_cookie)
-    return UserPublic.model_validate(signed_in.user)
+    return _signed_in(db, signed_in.user, signed_in.session_token, proof=body.session_proof)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(
-    user: CurrentUser, current: CurrentAuthSession, db: SessionDep, runtime: RuntimeDep
-) -> Response:
-    """End this session."""
-    auth_sessions.revoke(db, user, current.id)
+def logout(current: EndingSession, db: SessionDep, runtime: RuntimeDep) -> Response:
+    """End this session. The cookie alone is enough: an app that signed out offline has already
+    forgotten the session's proof, and sends this first when it is back online."""
+    user = current.user
+    auth_sessions.revoke(db, user, current.auth_session.id)
     audit.record_own(db, user, "session.ended")
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, runtime.settings)

@@ -68,11 +68,30 @@ def get_signed_in(request: Request, db: SessionDep, runtime: RuntimeDep) -> auth
     return _sign_in(request, db, runtime, db_writes=_writes(request))
 
 
+def get_ending_session(
+    request: Request, db: SessionDep, runtime: RuntimeDep
+) -> auth_sessions.Resolved:
+    """The session this request's cookie belongs to, only to end it: the cookie alone is enough
+    (no proof), because ending a session reveals nothing and the app may have already forgotten
+    the proof when it signed out offline."""
+    token = request.cookies.get(runtime.settings.session_cookie_name)
+    resolved = (
+        auth_sessions.resolve(db, token, runtime.lifetimes, None, ending=True) if token else None
+    )
+    if resolved is None:
+        raise NotAuthenticated()
+    return resolved
+
+
+EndingSession = Annotated[auth_sessions.Resolved, Depends(get_ending_session)]
+
+
 def _sign_in(
     request: Request, db: Session, runtime: Runtime, *, db_writes: bool
 ) -> auth_sessions.Resolved:
     token = request.cookies.get(runtime.settings.session_cookie_name)
-    resolved = auth_sessions.resolve(db, token, runtime.lifetimes) if token else None
+    proof = request.headers.get(auth_sessions.PROOF_HEADER)
+    resolved = auth_sessions.resolve(db, token, runtime.lifetimes, proof) if token else None
     if resolved is None:
         raise NotAuthenticated()
     if auth_sessions.touch_due(resolved.auth_session):

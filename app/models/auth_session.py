@@ -19,6 +19,10 @@ class AuthSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     # Coarse, so the victim can spot a session that is not theirs ("Firefox on Android").
     device: str = Field(max_length=100)
+    # SHA-256 of the session's second secret, for sessions that asked for one (the app does):
+    # such a session is only accepted with the secret in a header as well as the cookie, so a
+    # cookie left in a browser after the app forgot the secret is useless.
+    proof_hash: str | None = Field(default=None, max_length=64)
 
 
 class AuthSessionPublic(SQLModel):

@@ -70,11 +70,15 @@ class Registration(SQLModel):
     email: Email
     password: PasswordInput
     display_name: DisplayName
+    session_proof: bool = False
 
 
 class Credentials(SQLModel):
     email: Email
     password: PasswordInput
+    # True: the session also needs a second secret, sent back once as `session_proof` and
+    # required in the Session-Proof header of every request (docs/security.md).
+    session_proof: bool = False
 
 
 class PasswordChange(SQLModel):

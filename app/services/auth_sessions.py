@@ -1,6 +1,7 @@
 """Signed-in sessions: opaque tokens, stored only as hashes, with idle and absolute limits."""
 
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from app.models.types import utcnow
 from app.models.user import User
 
 TOKEN_BYTES = 32  # 256 bits
+PROOF_HEADER = "Session-Proof"
 # Writing last_used_at on every request would turn every read into a write; a minute is
 # precise enough for an idle timeout measured in tens of minutes.
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -64,8 +66,33 @@ def start(db: Session, user: User, user_agent: str | None, lifetimes: Lifetimes)
     return token
 
 
-def resolve(db: Session, token: str, lifetimes: Lifetimes) -> Resolved | None:
-    """The live session behind `token`, or None (unknown, expired, or the user deactivated)."""
+def require_proof(db: Session, token: str) -> str:
+    """Make the session behind `token` (just started) need a second secret as well, and return
+    it (shown once, to the app, which keeps it apart from the cookie and forgets it on sign-out).
+    """
+    proof = secrets.token_urlsafe(TOKEN_BYTES)
+    db.exec(
+        update(AuthSession)
+        .where(col(AuthSession.token_hash) == hash_token(token))
+        .values(proof_hash=hash_token(proof))
+    )
+    db.flush()
+    return proof
+
+
+def proof_matches(auth_session: AuthSession, proof: str | None) -> bool:
+    """A session made without a proof needs none; one made with it needs exactly that one."""
+    if auth_session.proof_hash is None:
+        return True
+    return proof is not None and hmac.compare_digest(hash_token(proof), auth_session.proof_hash)
+
+
+def resolve(
+    db: Session, token: str, lifetimes: Lifetimes, proof: str | None, *, ending: bool = False
+) -> Resolved | None:
+    """The live session behind `token`, or None (unknown, expired, the user deactivated, or the
+    session's proof missing or wrong). `ending`: only to end the session, which the cookie
+    alone may do (an app that forgot the proof offline still signs the session out)."""
     row = db.exec(
         select(AuthSession, User)
         .join(User, col(User.id) == col(AuthSession.user_id))
@@ -76,6 +103,8 @@ def resolve(db: Session, token: str, lifetimes: Lifetimes) -> Resolved | None:
     auth_session, user = row
     now = utcnow()
     if _expired(auth_session, lifetimes, now) or not user.active:
+        return None
+    if not ending and not proof_matches(auth_session, proof):
         return None
     return Resolved(auth_session, user)
 

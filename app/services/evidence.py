@@ -134,7 +134,7 @@ class Ingest:
         self.media_type = sniff(bytes(self._head))
         if self.media_type is None:
             raise UnsupportedMediaType(
-                "Waymark keeps photos, video, audio, PDFs, text, CSV call logs and emails."
+                "This app keeps photos, video, audio, PDFs, text, CSV call logs and emails."
             )
 
     def finish(self) -> str:

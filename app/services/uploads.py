@@ -350,7 +350,7 @@ class _Receiver:
         ):
             terminate_quietly(self.engine, self.owner, self.upload.id, self.staging)
             raise UnsupportedMediaType(
-                "Waymark keeps photos, video, audio, PDFs, text, CSV call logs and emails."
+                "This app keeps photos, video, audio, PDFs, text, CSV call logs and emails."
             )
 
     def _store(self, piece: memoryview) -> None:
@@ -446,7 +446,7 @@ def _complete(
         media_type = sniff(b"".join(plaintext.range(0, min(SNIFF_BYTES, upload.length))))
         if media_type is None:
             raise UnsupportedMediaType(
-                "Waymark keeps photos, video, audio, PDFs, text, CSV call logs and emails."
+                "This app keeps photos, video, audio, PDFs, text, CSV call logs and emails."
             )
         arrived = evidence.Arrived(
             evidence_id=upload.id,
