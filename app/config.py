@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # Requests worked on at once by one process; more wait their turn (app/api/middleware.py).
     requests_in_progress: Annotated[int, Field(ge=1, le=1000)] = 64
 
+    # /health says "degraded" (disk "low") when the data folder or the local blob store has
+    # less free space than this (MiB), before writes start failing with 507.
+    min_free_disk_mb: Annotated[int, Field(ge=0)] = 1024
+
     max_upload_bytes: Annotated[int, Field(ge=1)] = 4 * GiB
     user_quota_bytes: Annotated[int, Field(ge=1)] = 20 * GiB
 

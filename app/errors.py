@@ -108,3 +108,28 @@ class DatabaseBusy(DomainError):
 
     def __init__(self, retry_after: int = 5):
         super().__init__(headers={"Retry-After": str(retry_after)})
+
+
+class OutOfSpace(DomainError):
+    """A disk (the blob store, staging, the database's) is full: the write was undone."""
+
+    status = 507
+    slug = "out-of-space"
+    title = "The server is out of space; nothing was saved"
+
+
+class Unavailable(DomainError):
+    """A dependency (the database, the blob store, Redis) did not answer: nothing that was
+    not already acknowledged was changed, and the same request can be sent again later."""
+
+    status = 503
+    slug = "unavailable"
+    title = "Waymark cannot reach part of itself; try again in a moment"
+
+    def __init__(self, dependency: str, retry_after: int = 10):
+        # `dependency` is a fixed phrase ("The database"), never a value.
+        super().__init__(
+            f"{dependency} is not answering. Nothing new was saved; try again shortly.",
+            headers={"Retry-After": str(retry_after)},
+        )
+        self.dependency = dependency

@@ -13,8 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from app.logs import get_logger
+
 if TYPE_CHECKING:
     from redis import Redis
+
+log = get_logger("waymark.throttle")
 
 Clock = Callable[[], float]
 
@@ -116,13 +120,38 @@ return {tonumber(v[1]), v[2], tostring(now)}
 
 
 class RedisThrottle:
-    """Shared by every process of a deployment, so a second server is no second chance."""
+    """Shared by every process of a deployment, so a second server is no second chance.
 
-    def __init__(self, client: "Redis", prefix: str = "waymark:throttle:") -> None:
+    When Redis does not answer, sign-in goes on with this process's own limits (`fallback`,
+    the same policy, counted per process): refusing every sign-in would lock victims out of
+    their own log, while a stalker gains at most one process's worth of extra tries until
+    Redis is back. Each fallback is logged as a warning (at most one a minute), naming only
+    the error's type.
+    """
+
+    WARN_EVERY_S = 60.0
+
+    def __init__(
+        self,
+        client: "Redis",
+        prefix: str = "waymark:throttle:",
+        fallback: MemoryThrottle | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
         self._client = client
         self._prefix = prefix
         self._record = client.register_script(_RECORD_FAILURE)
         self._read = client.register_script(_READ)
+        self._fallback = fallback or MemoryThrottle(clock)
+        self._clock = clock
+        self._warned_at: float | None = None
+
+    def _falling_back(self, error: Exception) -> MemoryThrottle:
+        now = self._clock()
+        if self._warned_at is None or now - self._warned_at >= self.WARN_EVERY_S:
+            self._warned_at = now
+            log.warning("throttle_fallback", error=type(error).__name__, limits="in-process")
+        return self._fallback
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "waymark:throttle:") -> "RedisThrottle":
@@ -132,17 +161,35 @@ class RedisThrottle:
         return cls(Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2), prefix)
 
     def retry_after(self, key: str, policy: Policy) -> int:
-        failures, last_failure, now = self._read(keys=[self._prefix + key])
-        if int(failures) == 0:
-            return 0
-        wait = float(last_failure) + policy.delay_after(int(failures)) - float(now)
-        return max(0, math.ceil(wait))
+        from redis.exceptions import RedisError
+
+        try:
+            failures, last_failure, now = self._read(keys=[self._prefix + key])
+        except RedisError as error:
+            return self._falling_back(error).retry_after(key, policy)
+        shared = 0
+        if int(failures) != 0:
+            wait = float(last_failure) + policy.delay_after(int(failures)) - float(now)
+            shared = max(0, math.ceil(wait))
+        # Failures counted here while Redis was away still count.
+        return max(shared, self._fallback.retry_after(key, policy))
 
     def record_failure(self, key: str, policy: Policy) -> None:
-        self._record(keys=[self._prefix + key], args=[policy.window])
+        from redis.exceptions import RedisError
+
+        try:
+            self._record(keys=[self._prefix + key], args=[policy.window])
+        except RedisError as error:
+            self._falling_back(error).record_failure(key, policy)
 
     def clear(self, key: str) -> None:
-        self._client.delete(self._prefix + key)
+        from redis.exceptions import RedisError
+
+        self._fallback.clear(key)
+        try:
+            self._client.delete(self._prefix + key)
+        except RedisError as error:
+            self._falling_back(error)
 
     def ping(self) -> bool:
         try:

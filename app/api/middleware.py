@@ -16,6 +16,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.faults import dependency_failure
 from app.api.problems import PROBLEM_JSON, problem_type
 from app.logs import get_logger
 
@@ -25,10 +26,19 @@ API_PREFIX = "/api/"
 log = get_logger("waymark.http")
 
 
-async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
+async def _send_problem(
+    send: Send,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    extra = headers or {}
     body = json.dumps(
         {
-            "type": problem_type(title.lower().replace(" ", "-")),
+            "type": problem_type(slug or title.lower().replace(" ", "-")),
             "title": title,
             "status": status,
             "detail": detail,
@@ -41,6 +51,7 @@ async def _send_problem(send: Send, status: int, title: str, detail: str) -> Non
             "headers": [
                 (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(body)).encode()),
+                *((name.lower().encode(), value.encode()) for name, value in extra.items()),
             ],
         }
     )
@@ -50,8 +61,10 @@ async def _send_problem(send: Send, status: int, title: str, detail: str) -> Non
 class RequestLogMiddleware:
     """One line per request: id, method, route template, status, duration. Nothing else.
 
-    It wraps the app, so it also turns an unexpected exception into a 500 problem (logging
-    the exception's type and where it was raised, never its message or arguments).
+    It wraps the app, so it also turns an exception into a problem: a failing dependency (a
+    full disk, a database or store that does not answer) into its 507 or 503
+    (app/api/faults.py), anything else into a 500, logging the exception's type (and for a
+    500 where it was raised), never its message or arguments.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -80,6 +93,19 @@ class RequestLogMiddleware:
         except ClientDisconnect:
             status = 499  # nginx's "client closed request": nobody is left to answer
         except Exception as error:
+            failure = dependency_failure(error)
+            if failure is not None:
+                log.warning("dependency_failure", error=type(error).__name__, answer=failure.status)
+                if not response_started:
+                    await _send_problem(
+                        send_with_id,
+                        failure.status,
+                        failure.title,
+                        failure.detail,
+                        slug=failure.slug,
+                        headers=failure.headers,
+                    )
+                return
             log.error(
                 "unhandled_error",
                 error=type(error).__name__,

@@ -3,6 +3,11 @@
 Large files from phones on bad connections: a dropped signal or a locked screen costs at most
 the last few megabytes. When the last byte is in, the file becomes evidence with the upload's
 id (GET /api/v1/evidence/{upload id}).
+
+A finished upload still answers HEAD, and a repeated last PATCH: Upload-Offset and
+Upload-Length are the file's size, and Location (with Waymark-Evidence-Id) names its evidence,
+so a client whose answer was lost in a crash or a dropped connection knows it is done
+(docs/operating.md).
 """
 
 import uuid
@@ -85,18 +90,38 @@ def start_upload(
     )
 
 
+def _progress_headers(progress: uploads.Progress) -> dict[str, str]:
+    headers = {**TUS_HEADERS, "Upload-Offset": str(progress.offset)}
+    if progress.expires_at is not None:
+        headers["Upload-Expires"] = _expires(progress.expires_at)
+    if progress.evidence is not None:
+        headers["Location"] = f"/api/v1/evidence/{progress.evidence.id}"
+        headers["Waymark-Evidence-Id"] = str(progress.evidence.id)
+    return headers
+
+
 @router.head("/{upload_id}")
 def upload_offset(upload_id: uuid.UUID, victim: StreamingVictim, runtime: RuntimeDep) -> Response:
-    """How much of the upload the server holds."""
-    with transaction(runtime.engine, writes=False) as db:
-        upload = uploads.get_owned(db, victim.id, upload_id)
+    """How much of the upload the server holds.
+
+    A finished upload answers 200 with Upload-Offset = Upload-Length = the file's size,
+    `Location: /api/v1/evidence/{id}` and `Waymark-Evidence-Id: {id}`: it is evidence already,
+    so do not send it again. (An upload a crash stopped just short of evidence is finished by
+    this request.) 404 only when there is no such upload and no evidence came of it.
+    """
+    progress = uploads.status(
+        runtime.engine,
+        victim,
+        upload_id,
+        staging=staging_for(runtime.blob_store),
+        store=runtime.blob_store,
+        keys=runtime.keys,
+    )
     return Response(
         status_code=status.HTTP_200_OK,
         headers={
-            **TUS_HEADERS,
-            "Upload-Offset": str(upload.offset),
-            "Upload-Length": str(upload.length),
-            "Upload-Expires": _expires(upload.expires_at),
+            **_progress_headers(progress),
+            "Upload-Length": str(progress.length),
             "Cache-Control": "no-store",
         },
     )
@@ -113,13 +138,19 @@ async def continue_upload(
     upload_checksum: Annotated[str | None, Header(max_length=200)] = None,
     content_type: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Send the next bytes, from Upload-Offset on."""
+    """Send the next bytes, from Upload-Offset on.
+
+    The last PATCH answers 204 with `Location: /api/v1/evidence/{id}` and
+    `Waymark-Evidence-Id`. Sent again once the upload is finished (its answer was lost), it
+    gets the same answer and its body is not used."""
     _require_tus(tus_resumable)
     if content_type != "application/offset+octet-stream":
         raise UnsupportedMediaType("Send Content-Type: application/offset+octet-stream.")
     if upload_offset is None:
         raise InvalidInput("Send Upload-Offset.", field="Upload-Offset", where="header")
     offset = upload_offset
+    declared = request.headers.get("content-length")
+    body_length = int(declared) if declared is not None and declared.isdigit() else None
 
     def receive(body: Iterator[bytes]) -> uploads.Progress:
         return uploads.receive(
@@ -128,6 +159,7 @@ async def continue_upload(
             upload_id,
             offset,
             body,
+            body_length=body_length,
             checksum=upload_checksum,
             staging=staging_for(runtime.blob_store),
             store=runtime.blob_store,
@@ -137,14 +169,7 @@ async def continue_upload(
     # Async so that the event loop reads the body ahead while a worker thread hashes,
     # encrypts and writes what has arrived (the service, database included, runs there).
     progress = await consume_in_thread(request, receive)
-    headers = {
-        **TUS_HEADERS,
-        "Upload-Offset": str(progress.offset),
-        "Upload-Expires": _expires(progress.expires_at),
-    }
-    if progress.evidence is not None:
-        headers["Location"] = f"/api/v1/evidence/{progress.evidence.id}"
-    return Response(status_code=status.HTTP_204_NO_CONTENT, headers=headers)
+    return Response(status_code=status.HTTP_204_NO_CONTENT, headers=_progress_headers(progress))
 
 
 @router.delete("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT)

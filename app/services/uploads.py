@@ -6,6 +6,12 @@ transaction, the body streams into staging, and the new offset is recorded in an
 transaction only after the bytes it counts are durable (every CHECKPOINT_BYTES, and at the
 end). A crash at any point leaves an offset no further than the stored bytes, so the client
 resumes from it. When the last byte is in, the file becomes evidence with the upload's id.
+
+Finishing is crash-safe too: once every byte is durable the offset is recorded as the length,
+and only then is the staged file made a blob and the evidence written. An upload a crash left
+at that point is finished by the next HEAD or PATCH for it; a finished upload answers HEAD (and
+a repeated last PATCH) with its length and where its evidence is, so a client whose answer was
+lost never sends the file again.
 """
 
 import base64
@@ -14,7 +20,8 @@ import hashlib
 import secrets
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +30,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, delete, select, update
 from starlette.requests import ClientDisconnect
 
 from app.db import transaction
@@ -123,6 +130,13 @@ def _open_tail(data_key: bytes, header: bytes, offset: int, sealed: bytes) -> by
     )
 
 
+def finished(db: Session, owner_id: uuid.UUID, upload_id: uuid.UUID) -> Evidence | None:
+    """The evidence an upload became (it has the upload's id), if it is finished."""
+    return db.exec(
+        select(Evidence).where(Evidence.id == upload_id, Evidence.owner_id == owner_id)
+    ).first()
+
+
 def get_owned(db: Session, owner_id: uuid.UUID, upload_id: uuid.UUID) -> Upload:
     upload = db.exec(
         select(Upload).where(Upload.id == upload_id, Upload.owner_id == owner_id)
@@ -181,8 +195,43 @@ def _fields(metadata: dict[str, str]) -> EvidenceFields:
 @dataclass(frozen=True)
 class Progress:
     offset: int
-    expires_at: datetime
+    length: int
+    # None once the upload is finished (it is evidence then, and never expires).
+    expires_at: datetime | None
     evidence: Evidence | None = None
+
+
+def _done(evidence_row: Evidence) -> Progress:
+    return Progress(evidence_row.size, evidence_row.size, None, evidence_row)
+
+
+def status(
+    engine: Engine,
+    owner: User,
+    upload_id: uuid.UUID,
+    *,
+    staging: Staging,
+    store: BlobStore,
+    keys: Keys,
+) -> Progress:
+    """Handle HEAD: the offset held; for a finished upload, its length and evidence. An upload
+    whose bytes are all in but that a crash stopped short of evidence is finished here."""
+    with transaction(engine, writes=False) as db:
+        upload = db.exec(
+            select(Upload).where(Upload.id == upload_id, Upload.owner_id == owner.id)
+        ).first()
+        if upload is None:
+            kept = finished(db, owner.id, upload_id)
+            if kept is None:
+                raise NotFound("No such upload (it may have expired).")
+            return _done(kept)
+        if upload.expires_at <= utcnow():
+            raise NotFound("No such upload (it may have expired).")
+        if upload.offset < upload.length:
+            return Progress(upload.offset, upload.length, upload.expires_at)
+        data_key = data_keys.data_key_for(db, owner.id, keys)
+    with _receiving(upload_id):
+        return _finish(engine, owner, upload, None, staging, store, data_key)
 
 
 def receive(
@@ -192,21 +241,36 @@ def receive(
     offset: int,
     body: Iterable[bytes],
     *,
+    body_length: int | None,
     checksum: str | None,
     staging: Staging,
     store: BlobStore,
     keys: Keys,
 ) -> Progress:
-    """Handle one PATCH."""
+    """Handle one PATCH (`body_length` is its Content-Length, when it has one)."""
+    with _receiving(upload_id):
+        return _receive(
+            engine, owner, upload_id, offset, body, body_length, checksum, staging, store, keys
+        )
+
+
+@contextmanager
+def _receiving(upload_id: uuid.UUID) -> Iterator[None]:
+    """One request at a time works on an upload in this process (others get 423)."""
     with _lock:
         if upload_id in _busy:
             raise UploadLocked("Wait for the other request to finish, then ask for the offset.")
         _busy.add(upload_id)
     try:
-        return _receive(engine, owner, upload_id, offset, body, checksum, staging, store, keys)
+        yield
     finally:
         with _lock:
             _busy.discard(upload_id)
+
+
+def _ends_at(offset: int, body_length: int | None, length: int) -> bool:
+    """Whether a PATCH from `offset` is the upload's last one (or sends nothing past its end)."""
+    return offset == length or (body_length is not None and offset + body_length == length)
 
 
 def _checksum(header: str | None) -> tuple[Any, bytes] | None:
@@ -227,14 +291,24 @@ def _receive(
     upload_id: uuid.UUID,
     offset: int,
     body: Iterable[bytes],
+    body_length: int | None,
     checksum_header: str | None,
     staging: Staging,
     store: BlobStore,
     keys: Keys,
 ) -> Progress:
     with transaction(engine, writes=False) as db:
+        kept = finished(db, owner.id, upload_id)
+        if kept is not None:
+            # The last PATCH again, its answer lost: the file is evidence already.
+            if not _ends_at(offset, body_length, kept.size):
+                raise Conflict(f"The upload is finished at offset {kept.size}, not {offset}.")
+            return _done(kept)
         upload = get_owned(db, owner.id, upload_id)
         data_key = data_keys.data_key_for(db, owner.id, keys)
+    if upload.offset == upload.length and _ends_at(offset, body_length, upload.length):
+        # Every byte is in, but a crash stopped it short of evidence: finish it now.
+        return _finish(engine, owner, upload, None, staging, store, data_key)
     if offset != upload.offset:
         raise Conflict(f"The upload is at offset {upload.offset}, not {offset}.")
     receiver = _Receiver(engine, owner, upload, data_key, _checksum(checksum_header), staging)
@@ -246,12 +320,12 @@ def _receive(
         receiver.keep_what_arrived()
         raise
     receiver.check_checksum()
+    receiver.record_progress()
     if receiver.position < upload.length:
-        receiver.record_progress()
-        return Progress(receiver.position, upload.expires_at)
-    return _complete(
-        engine, owner, upload, receiver.state, receiver.running, staging, store, data_key
-    )
+        return Progress(receiver.position, upload.length, upload.expires_at)
+    # record_progress has recorded the offset as the length: every byte is durable now.
+    upload.offset, upload.staging_state = upload.length, receiver.state
+    return _finish(engine, owner, upload, receiver.running, staging, store, data_key)
 
 
 def _running_hash(upload_id: uuid.UUID, offset: int) -> Any:
@@ -405,7 +479,10 @@ class _Receiver:
             )
             if moved.rowcount != 1:
                 raise Conflict("Another request moved this upload on; ask for the offset again.")
-        self.recorded = self.position
+        previous, self.recorded = self.recorded, self.position
+        if previous % self.staging.append_size:
+            # Only now is the old offset's tail no longer needed.
+            self.staging.drop_tail(self.key, previous)
         if self.running is not None:
             with _lock:
                 _running_hashes[self.upload.id] = (self.position, self.running.copy())
@@ -425,21 +502,23 @@ class _Receiver:
             raise PatchChecksumMismatch("This piece did not arrive intact; send it again.")
 
 
-def _complete(
+def _finish(
     engine: Engine,
     owner: User,
     upload: Upload,
-    state: dict[str, Any],
     running: Any,
     staging: Staging,
     store: BlobStore,
     data_key: bytes,
 ) -> Progress:
-    key = upload.id.hex
-    staging.finish(key, state, evidence.blob_key(upload.id))
+    """Make an upload whose every byte is durably staged (its offset recorded as its length)
+    into evidence. Safe to repeat after a crash at any point, in any process: the upload's row
+    is removed in the transaction that writes the evidence, and only one such can commit."""
+    blob_key = evidence.blob_key(upload.id)
     try:
-        plaintext = BlobReader(store, evidence.blob_key(upload.id), data_key, upload.length)
-        if running is None:  # another process took earlier PATCHes: read the file back
+        staging.finish(upload.id.hex, upload.staging_state, blob_key)
+        plaintext = BlobReader(store, blob_key, data_key, upload.length)
+        if running is None:  # another process (or a crash) took earlier PATCHes: read it back
             running = hashlib.sha256()
             for piece in plaintext.range(0, upload.length):
                 running.update(piece)
@@ -460,20 +539,29 @@ def _complete(
         # Examined before the write transaction: decoding a photo must not hold the write lock.
         examined = evidence.examine(store, arrived, data_key)
         with transaction(engine, writes=True) as db:
-            db.exec(update(Upload).where(col(Upload.id) == upload.id).values(offset=upload.length))
-            kept, _ = evidence.keep(db, owner, arrived, _fields(upload.upload_metadata), examined)
-            db.delete(db.merge(upload))
-    except BaseException:
-        evidence.discard_blobs(store, upload.id)
-        with transaction(engine, writes=True) as db:
-            row = db.get(Upload, upload.id)
-            if row is not None:
-                db.delete(row)
+            taken = db.exec(delete(Upload).where(col(Upload.id) == upload.id))
+            if taken.rowcount != 1:  # another request finished it first
+                kept = finished(db, owner.id, upload.id)
+                if kept is None:
+                    raise NotFound("No such upload (it may have expired).")
+            else:
+                fields = _fields(upload.upload_metadata)
+                kept, _ = evidence.keep(db, owner, arrived, fields, examined)
+    except DomainError as error:
+        # The file itself was refused (its type, its checksum): nothing of it is kept. A
+        # failing dependency (a 5xx, or any other exception) leaves the upload as it is, for
+        # the next request to finish.
+        if error.status < 500:
+            evidence.discard_blobs(store, upload.id)
+            with transaction(engine, writes=True) as db:
+                row = db.get(Upload, upload.id)
+                if row is not None:
+                    terminate(db, row, staging)
         raise
     finally:
         with _lock:
             _running_hashes.pop(upload.id, None)
-    return Progress(upload.length, upload.expires_at, kept)
+    return _done(kept)
 
 
 def terminate(db: Session, upload: Upload, staging: Staging) -> None:

@@ -4,7 +4,11 @@ The upload service hands over whole runs of sealed segments (`append`) and, at a
 that falls between appends, the few bytes after them sealed as a "tail" keyed by the offset it
 belongs to. Before it records an offset it calls `sync`, and tails are durable when `put_tail`
 returns, so the offset the database records never runs ahead of stored bytes, and any server
-process can take the next PATCH.
+process can take the next PATCH. A tail is only dropped (`drop_tail`) once a later offset is
+recorded, so a crash between storing a new tail and recording its offset leaves the old offset
+with its tail still there.
+
+`finish` may be called again after a crash part-way through it: it picks up where it stopped.
 
 - Local folder: one staging file, as large as the blob from the start and written in place;
   the finished file is renamed into place.
@@ -50,12 +54,20 @@ class Staging(Protocol):
         """Make every append so far durable (called before an offset is recorded)."""
         ...
 
-    def put_tail(self, upload_id: str, offset: int, sealed: bytes) -> None: ...
+    def put_tail(self, upload_id: str, offset: int, sealed: bytes) -> None:
+        """Store the tail for `offset`, durably, beside any older tail (which the offset the
+        database holds may still need)."""
+        ...
 
     def get_tail(self, upload_id: str, offset: int) -> bytes | None: ...
 
+    def drop_tail(self, upload_id: str, offset: int) -> None:
+        """Remove the tail for `offset` (called once a later offset is recorded)."""
+        ...
+
     def finish(self, upload_id: str, state: dict[str, Any], blob_key: str) -> None:
-        """Make everything appended the blob stored under `blob_key`."""
+        """Make everything appended the blob stored under `blob_key`. Safe to repeat after a
+        crash part-way: when the staged data is gone and the blob is there, it is done."""
         ...
 
     def discard(self, upload_id: str, state: dict[str, Any]) -> None: ...
@@ -125,12 +137,6 @@ class LocalStaging:
             os.fsync(handle.fileno())
         temporary.replace(target)
         fsync_dir(self.folder)
-        # Older tails are superseded once this offset is recorded; removing them is tidying.
-        for old in self.folder.glob(f"{upload_id}.tail-*"):
-            if old != target and not old.name.endswith(".partial"):
-                with contextlib.suppress(ValueError):
-                    if int(old.name.rsplit("-", 1)[1]) < offset:
-                        old.unlink(missing_ok=True)
 
     def get_tail(self, upload_id: str, offset: int) -> bytes | None:
         try:
@@ -138,10 +144,18 @@ class LocalStaging:
         except FileNotFoundError:
             return None
 
+    def drop_tail(self, upload_id: str, offset: int) -> None:
+        self._tail(upload_id, offset).unlink(missing_ok=True)
+
     def finish(self, upload_id: str, state: dict[str, Any], blob_key: str) -> None:
         target = self.store.path(blob_key)
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._file(upload_id).replace(target)
+        try:
+            self._file(upload_id).replace(target)
+        except FileNotFoundError:
+            if not target.exists():
+                raise BlobNotFound(upload_id) from None
+            # Renamed by an earlier finish that did not get further.
         fsync_dir(target.parent)
         self.discard(upload_id, state)
 
@@ -207,18 +221,39 @@ class S3Staging:
         data: bytes = response["Body"].read()
         return data
 
+    def drop_tail(self, upload_id: str, offset: int) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._object(upload_id, f"tail-{offset}"))
+
+    def _size(self, key: str) -> int | None:
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+        except self.client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
     def finish(self, upload_id: str, state: dict[str, Any], blob_key: str) -> None:
-        self.client.complete_multipart_upload(
-            Bucket=self.bucket,
-            Key=self._blob(upload_id),
-            UploadId=state["multipart_id"],
-            MultipartUpload={"Parts": state["parts"]},
-        )
+        staged = self._blob(upload_id)
+        try:
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=staged,
+                UploadId=state["multipart_id"],
+                MultipartUpload={"Parts": state["parts"]},
+            )
+        except self.client.exceptions.ClientError:
+            # Completed by an earlier finish that did not get further (the multipart upload
+            # is gone then, and the staged object is there), or copied into place already.
+            if self._size(staged) is None:
+                if self._size(self.store.prefix + blob_key) is None:
+                    raise
+                self.discard(upload_id, {})
+                return
         # Server-side copy into place (one request for objects up to 5 GiB; larger in parts).
-        source = f"{self.bucket}/{self._blob(upload_id)}"  # keys are ids: nothing to escape
-        size = self.client.head_object(Bucket=self.bucket, Key=self._blob(upload_id))[
-            "ContentLength"
-        ]
+        source = f"{self.bucket}/{staged}"  # keys are ids: nothing to escape
+        size = self._size(staged)
+        if size is None:
+            raise BlobNotFound(upload_id)
         self._copy(source, self.store.prefix + blob_key, size)
         self.discard(upload_id, {})
 

@@ -1,6 +1,7 @@
 """/api/v1/uploads: resumable uploads (tus 1.0: core, creation, termination, expiration,
 checksum), on the local store and on a real S3 server (SeaweedFS). Every test runs on both."""
 
+import errno
 import hashlib
 import re
 import uuid
@@ -21,6 +22,7 @@ from typer.testing import CliRunner
 from app.cli import main
 from app.models.evidence import Evidence
 from app.models.upload import Upload
+from app.services import evidence as evidence_service
 from app.services import uploads
 from app.storage.crypto import SEGMENT_SIZE
 from app.storage.staging import staging_for
@@ -119,6 +121,17 @@ def _assert_no_evidence(client: TestClient, app: FastAPI, engine: Engine) -> Non
 
 def _assert_upload_gone(client: TestClient, app: FastAPI, url: str) -> None:
     assert client.head(url, headers=TUS).status_code == 404
+    assert staged_data(app) == []
+
+
+def _assert_upload_finished(client: TestClient, app: FastAPI, url: str, size: int) -> None:
+    """HEAD on a finished upload: its whole length is in, and Location names the evidence."""
+    head = client.head(url, headers=TUS)
+    assert head.status_code == 200
+    assert head.headers["Upload-Offset"] == head.headers["Upload-Length"] == str(size)
+    assert head.headers["Location"] == f"{EVIDENCE}/{_upload_id(url)}"
+    assert head.headers["Waymark-Evidence-Id"] == _upload_id(url)
+    assert "Upload-Expires" not in head.headers
     assert staged_data(app) == []
 
 
@@ -368,10 +381,16 @@ def test_chunks_of_odd_sizes_across_segment_boundaries(
     ranged = download(victim, upload_id, Range=f"bytes={SEGMENT_SIZE - 3}-{MiB + 3}")
     assert ranged.status_code == 206
     assert ranged.content == content[SEGMENT_SIZE - 3 : MiB + 4]
-    # Finished: the upload is gone, its staging with it.
-    _assert_upload_gone(victim, app, url)
-    assert_problem(tus_patch(victim, url, size, b""), 404)
+    # Finished: the staging is gone, and the upload answers with where its evidence is.
+    _assert_upload_finished(victim, app, url, size)
+    again = tus_patch(victim, url, offset, content[offset:])
+    assert again.status_code == 204, again.text
+    assert again.headers["Upload-Offset"] == str(size)
+    assert again.headers["Location"] == f"{EVIDENCE}/{upload_id}"
+    assert tus_patch(victim, url, size, b"").headers["Location"] == f"{EVIDENCE}/{upload_id}"
+    assert_problem(tus_patch(victim, url, 0, content[:10]), 409)
     assert _upload_rows(db_engine) == []
+    assert _evidence_rows(db_engine) == 1
 
 
 def test_a_file_larger_than_an_s3_part_in_3_mib_patches(app: FastAPI, victim: TestClient) -> None:
@@ -664,3 +683,62 @@ def test_a_whole_file_in_one_patch_with_tus_send(app: FastAPI, victim: TestClien
     assert last.status_code == 204
     assert read(victim, last.headers["Location"])["sha256"] == sha256_of(content)
     assert len(stored_objects(app)) == 1
+
+
+# Crashes and failures while an upload finishes
+
+
+def test_an_upload_stopped_short_of_evidence_is_finished_by_the_next_head(
+    app: FastAPI, victim: TestClient, db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every byte is in, but the disk fills as the file becomes evidence (or the server dies
+    there): the client hears 507, the upload stays at its full length, and the next HEAD
+    finishes it, so the client never sends the file again."""
+    content = iso_media_of_size(MiB + 17)
+    url = start_upload(victim, len(content))
+    upload_id = _upload_id(url)
+    real_examine = evidence_service.examine
+
+    def disk_full(*_args: object, **_kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(evidence_service, "examine", disk_full)
+    refused = tus_patch(victim, url, 0, content)
+    problem = assert_problem(refused, 507)
+    assert problem["type"] == "urn:waymark:problem:out-of-space"
+    assert problem["title"] == "The server is out of space; nothing was saved"
+    assert _evidence_rows(db_engine) == 0
+    assert [row.offset for row in _upload_rows(db_engine)] == [len(content)]
+
+    monkeypatch.setattr(evidence_service, "examine", real_examine)
+    _assert_upload_finished(victim, app, url, len(content))
+    assert _evidence_rows(db_engine) == 1
+    assert _upload_rows(db_engine) == []
+    assert download(victim, upload_id).content == content
+    # And again: the same answer, still one evidence.
+    _assert_upload_finished(victim, app, url, len(content))
+    assert _evidence_rows(db_engine) == 1
+
+
+def test_a_repeated_last_patch_finishes_an_upload_stopped_short_of_evidence(
+    app: FastAPI, victim: TestClient, db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = call_log_csv(300)
+    url = start_upload(victim, len(content))
+    assert tus_patch(victim, url, 0, content[:1000]).status_code == 204
+    real_examine = evidence_service.examine
+
+    def database_gone(*_args: object, **_kwargs: object) -> object:
+        raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
+
+    monkeypatch.setattr(evidence_service, "examine", database_gone)
+    refused = tus_patch(victim, url, 1000, content[1000:])
+    assert_problem(refused, 503)
+    assert refused.headers["Retry-After"].isdigit()
+    monkeypatch.setattr(evidence_service, "examine", real_examine)
+    # The client never heard the answer to its last PATCH, so it sends it again.
+    again = tus_patch(victim, url, 1000, content[1000:])
+    assert again.status_code == 204, again.text
+    assert again.headers["Location"] == f"{EVIDENCE}/{_upload_id(url)}"
+    assert _evidence_rows(db_engine) == 1
+    assert staged_data(app) == []

@@ -299,6 +299,9 @@ async function upload(entry: UploadEntry): Promise<Result> {
   const { Upload: TusUpload } = await import("tus-js-client");
   return new Promise<Result>((resolve) => {
     let settled = false;
+    // The server names the evidence when the upload ends, and again when a HEAD (or a last
+    // PATCH sent twice) finds it already finished, so nothing is ever sent twice.
+    let evidenceId: string | null = null;
     const settle = (result: Result) => {
       if (!settled) {
         settled = true;
@@ -322,8 +325,11 @@ async function upload(entry: UploadEntry): Promise<Result> {
         progress.set(entry.id, { status: "uploading", done: sent, total });
         redrawSoon();
       },
+      onAfterResponse: (_request, response) => {
+        evidenceId = response.getHeader("Waymark-Evidence-Id") || evidenceId;
+      },
       onSuccess: () => {
-        void finish(entry, evidenceIdOf(upload.url ?? "")).then(() => settle("done"));
+        void finish(entry, evidenceId ?? evidenceIdOf(upload.url ?? "")).then(() => settle("done"));
       },
       onError: (error) => {
         const status = (error as DetailedError).originalResponse?.getStatus() ?? 0;
