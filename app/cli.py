@@ -168,14 +168,24 @@ def create_admin(
 @main.command("verify-pack")
 def verify_pack_command(
     pack: Annotated[
-        Path, typer.Argument(help="The evidence pack (.zip).", exists=True, dir_okay=False)
+        Path,
+        typer.Argument(
+            help="The evidence pack: the .zip, or the waymark-evidence-pack-… folder unzipped "
+            "from it.",
+            exists=True,
+        ),
     ],
     fingerprint: Annotated[
-        str | None, typer.Option(help="The signing key fingerprint you expect (SHA256:…).")
+        str | None,
+        typer.Option(
+            help="The signing key's fingerprint as the service publishes it (GET "
+            "/api/v1/signing-key): 64 hex digits, spaces and colons ignored."
+        ),
     ] = None,
 ) -> None:
-    """Check an evidence pack: every file's hash, the manifest, the signature and the audit
-    trail. Exits 0 when everything holds, 1 on any mismatch."""
+    """Check an evidence pack: every file's hash, SHA256SUMS's signature, the manifest and its
+    signature, the signing key, and the audit trail. Exits 0 when everything holds, 1 on any
+    mismatch."""
     from app.export.verify import verify_pack
 
     report = verify_pack(pack, fingerprint)

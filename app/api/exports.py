@@ -3,14 +3,14 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import PlainTextResponse, StreamingResponse
-from pydantic import AwareDatetime
+from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime, BaseModel, Field
 
 from app.api.deps import CurrentVictim, RuntimeDep, SessionDep, writes_on_read
 from app.api.pages import comma_separated
 from app.errors import InvalidInput
 from app.export.content import Include, PackFilters
-from app.export.pack import Pack, key_fingerprint, public_key_pem
+from app.export.pack import Pack, grouped, key_fingerprint, public_key_pem
 from app.services.downloads import content_disposition
 from app.services.exports import export_pack
 
@@ -72,16 +72,20 @@ def export_own_pack(
     return pack_response(pack)
 
 
-@router.get(
-    "/signing-key",
-    response_class=PlainTextResponse,
-    responses={200: {"content": {"application/x-pem-file": {"schema": {"type": "string"}}}}},
-)
-def signing_key(runtime: RuntimeDep) -> PlainTextResponse:
-    """The public key evidence packs are signed with, and its fingerprint."""
+class SigningKey(BaseModel):
+    pem: str = Field(description="The Ed25519 public key, PEM (SubjectPublicKeyInfo).")
+    fingerprint: str = Field(
+        description="SHA-256 of the key's DER SubjectPublicKeyInfo, lower-case hex in 16 "
+        "groups of four: what `openssl pkey -pubin -in signing-key.pub -outform DER | "
+        "sha256sum` prints, with spaces."
+    )
+
+
+@router.get("/signing-key")
+def signing_key(runtime: RuntimeDep) -> SigningKey:
+    """The public key evidence packs are signed with, and its fingerprint, for an officer to
+    compare with the signing-key.pub in a pack."""
     public = runtime.keys.signing_key.public_key()
-    return PlainTextResponse(
-        public_key_pem(public).decode(),
-        media_type="application/x-pem-file",
-        headers={"Waymark-Key-Fingerprint": key_fingerprint(public)},
+    return SigningKey(
+        pem=public_key_pem(public).decode(), fingerprint=grouped(key_fingerprint(public))
     )

@@ -40,8 +40,24 @@ class Pack:
 
 
 def key_fingerprint(public_key: Ed25519PublicKey) -> str:
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return "SHA256:" + hashlib.sha256(raw).hexdigest()
+    """The SHA-256 of the key's DER SubjectPublicKeyInfo, in lower-case hex, as
+    `openssl pkey -pubin -in signing-key.pub -outform DER | sha256sum` prints it."""
+    der = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()
+
+
+def grouped(fingerprint: str) -> str:
+    """The fingerprint in 16 groups of four, to be read aloud or compared by eye."""
+    return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
+
+
+def same_fingerprint(given: str, fingerprint: str) -> bool:
+    """Whether `given` names this fingerprint, however it was written: upper or lower case,
+    in groups, with colons, or with a "SHA256:" prefix."""
+    cleaned = given.strip().lower().removeprefix("sha256:")
+    return re.sub(r"[\s:]", "", cleaned) == fingerprint
 
 
 def public_key_pem(public_key: Ed25519PublicKey) -> bytes:
@@ -217,7 +233,9 @@ def _json_listing(fields: dict[str, Any], key: str, items: list[Any]) -> bytes:
     return f"{{\n{head}  {_encode(key)}: [\n{listed}\n  ]\n}}\n".encode()
 
 
-def _readme(content: PackContent, folder: str, generated_at: datetime, fingerprint: str) -> bytes:
+def _readme(
+    content: PackContent, folder: str, generated_at: datetime, fingerprint: str, listed: int
+) -> bytes:
     start, end = content.period()
     period = f"{start:%d %B %Y} to {end:%d %B %Y}" if start and end else "no dated items"
     text = f"""WAYMARK EVIDENCE PACK
@@ -238,26 +256,43 @@ evidence/        the original files, byte for byte as they were uploaded, number
 audit.json       the custody trail: every action on this log, hash-chained
 manifest.json    every file's size and SHA-256, the filters used, and the audit trail's head
 manifest.sig     an Ed25519 signature of manifest.json (base64)
-signing-key.pub  the public key that signature checks against
-SHA256SUMS       the SHA-256 of every other file
+signing-key.pub  the public key the signatures check against
+SHA256SUMS       the SHA-256 of every other file: {listed} files
+SHA256SUMS.sig   an Ed25519 signature of SHA256SUMS (raw bytes)
 
 How to check nothing has been changed (two commands)
 ----------------------------------------------------
 From inside this folder:
 
   sha256sum -c SHA256SUMS
-      every line must say OK. On a Mac: shasum -a 256 -c SHA256SUMS
+      every line must say OK, and there must be {listed} lines.
+      On a Mac: shasum -a 256 -c SHA256SUMS
 
-  base64 -d manifest.sig > manifest.sig.bin
   openssl pkeyutl -verify -pubin -inkey signing-key.pub -rawin \\
-      -in manifest.json -sigfile manifest.sig.bin
+      -in SHA256SUMS -sigfile SHA256SUMS.sig
       must say "Signature Verified Successfully" (OpenSSL 3.0 or newer).
 
-The signing key's fingerprint is {fingerprint}
-(SHA-256 of the raw public key). Compare it with the one the service publishes at
-/api/v1/signing-key, or that the victim's advocacy service gave you, to know the pack came from
-that service. With the Waymark software, `waymark verify-pack PACK.zip` runs every check,
-including the audit trail's hash chain.
+Together they cover every byte: the first checks each file against SHA256SUMS, the second
+that SHA256SUMS is the one the service signed. Any file in the folder that SHA256SUMS does not
+list was not in the pack as it was made.
+
+Whose key signed it
+-------------------
+A signature only proves where the pack came from if signing-key.pub is the service's own key.
+Its fingerprint (SHA-256 of the key in DER form) is
+
+  {grouped(fingerprint)}
+
+Work it out yourself from the key in this folder:
+
+  openssl pkey -pubin -in signing-key.pub -outform DER | sha256sum
+
+and compare it with the fingerprint the service publishes, on its "Signing key" page
+(menu > Signing key) or at /api/v1/signing-key, or that the victim's advocacy service gives
+you directly. If they differ, the pack was not signed by that service.
+
+With the Waymark software, `waymark verify-pack PACK.zip --fingerprint FINGERPRINT` runs every
+check, including the manifest against the files and the audit trail's hash chain.
 
 Notes for the reader
 --------------------
@@ -288,8 +323,11 @@ def build(
     # rows of the timeline's other files are made in it, rather than on top of it.
     timeline_pdf = _pdf(content, generated_at)
     timeline_csv, timeline_json = _timeline_files(content, paths)
+    # Every file but the manifest, its signature and SHA256SUMS; with those two, what
+    # SHA256SUMS lists.
+    listed = len(content.evidence) + 8
     small: dict[str, bytes] = {
-        "README.txt": _readme(content, folder, generated_at, fingerprint),
+        "README.txt": _readme(content, folder, generated_at, fingerprint, listed),
         "timeline.pdf": timeline_pdf,
         "timeline.csv": timeline_csv,
         "timeline.json": timeline_json,
@@ -306,6 +344,8 @@ def build(
     small["manifest.json"] = _manifest(content, generated_at, fingerprint, files)
     small["manifest.sig"] = base64.b64encode(signing_key.sign(small["manifest.json"])) + b"\n"
     small["SHA256SUMS"] = _sha256sums(files, small)
+    assert small["SHA256SUMS"].count(b"\n") == listed
+    small["SHA256SUMS.sig"] = signing_key.sign(small["SHA256SUMS"])
 
     stream = ZipStream(sized=True)
     for name, data in small.items():

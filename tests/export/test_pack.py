@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from app.export.pack import key_fingerprint, public_key_pem
 from app.main import create_app
 from tests.conftest import ClientFactory, _empty_all_tables
 from tests.factories.accounts import assert_problem
@@ -39,6 +41,7 @@ from tests.factories.exports import (
     OTHER_CRIME_REFERENCE,
     PACK,
     PACK_FILES,
+    SIGNING_KEY,
     WITHDRAWN_MARKER,
     Log,
     Pack,
@@ -85,6 +88,7 @@ class Sample:
     headers: dict[str, str]
     pack: Pack
     fingerprint: str
+    signing_key_pem: str
     audit_after: dict[str, Any]  # GET /audit/verify right after the export
     last_event: dict[str, Any]  # the newest audit event right after the export
 
@@ -118,6 +122,7 @@ def sample(
                 headers=dict(response.headers),
                 pack=open_pack(response.content),
                 fingerprint=signing_key_fingerprint(case.victim),
+                signing_key_pem=case.victim.get(SIGNING_KEY).json()["pem"],
                 audit_after=read(case.victim, f"{AUDIT}/verify"),
                 last_event=read(case.victim, AUDIT, limit=1)["items"][0],
             )
@@ -211,89 +216,187 @@ def test_sha256sum_checks_every_file_from_inside_the_folder(sample: Sample, tmp_
     assert result.returncode == 0, result.stdout + result.stderr
     checked = {line.rsplit(": ", 1)[0] for line in result.stdout.splitlines()}
     assert all(line.endswith(": OK") for line in result.stdout.splitlines())
-    assert checked == set(sample.pack.members) - {"SHA256SUMS"}
+    assert checked == set(sample.pack.members) - {"SHA256SUMS", "SHA256SUMS.sig"}
 
 
-def openssl_major_version() -> int | None:
-    if shutil.which("openssl") is None:
-        return None
+def openssl_3() -> None:
+    """Skips unless OpenSSL 3 is here: Ed25519 with `pkeyutl -rawin` needs it."""
+    if shutil.which("openssl") is None or shutil.which("sha256sum") is None:
+        missing_service("openssl or sha256sum (GNU coreutils) is not installed")
     found = re.match(
         r"OpenSSL (\d+)\.",
         subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout,
     )
-    return int(found.group(1)) if found else 0
-
-
-def test_openssl_verifies_the_signature_as_the_readme_says(sample: Sample, tmp_path: Path) -> None:
-    major = openssl_major_version()
-    if major is None:
-        missing_service("openssl is not installed")
-    if major < 3:
+    if not found or int(found.group(1)) < 3:
         pytest.skip("Ed25519 with pkeyutl -rawin needs OpenSSL 3.0 or newer")
-    folder = extracted(tmp_path, sample.pack)
-    decoded = subprocess.run(
-        ["base64", "-d", "manifest.sig"], cwd=folder, capture_output=True, check=True
+
+
+def readme_commands(readme: str, section: str) -> list[str]:
+    """The commands a README.txt section tells the officer to type: its lines indented by
+    exactly two spaces, with backslash-continued lines joined as a shell would join them."""
+    lines = readme.replace("\r\n", "\n").split("\n")
+    start = lines.index(section) + 2  # past its underline
+    end = next(
+        (n for n in range(start, len(lines) - 1) if re.fullmatch(r"-+", lines[n + 1])),
+        len(lines),
     )
-    (folder / "manifest.sig.bin").write_bytes(decoded.stdout)
+    commands: list[str] = []
+    continued = False
+    for line in lines[start:end]:
+        if continued:
+            commands[-1] += " " + line.strip()
+        elif re.match(r"  \S", line):
+            commands.append(line.strip())
+        continued = commands != [] and commands[-1].endswith("\\")
+        if continued:
+            commands[-1] = commands[-1][:-1].rstrip()
+    return commands
+
+
+@dataclass(frozen=True)
+class Ran:
+    ok: bool
+    output: str
+
+
+def run_readme_checks(folder: Path) -> Ran:
+    """The README.txt's own "two commands", typed as written, in the unzipped folder: both must
+    succeed, with the signature verified."""
+    readme = (folder / "README.txt").read_bytes().decode()
+    commands = readme_commands(readme, "How to check nothing has been changed (two commands)")
+    assert len(commands) == 2, commands
+    outputs, ok = [], True
+    for command in commands:
+        result = subprocess.run(["bash", "-c", command], cwd=folder, capture_output=True, text=True)
+        outputs.append(f"$ {command}\n{result.stdout}{result.stderr}")
+        ok = ok and result.returncode == 0
+    return Ran(ok and "Signature Verified Successfully" in outputs[-1], "\n".join(outputs))
+
+
+def fingerprint_by_readme(folder: Path) -> str:
+    """The fingerprint worked out as README.txt says, with openssl and sha256sum."""
+    readme = (folder / "README.txt").read_bytes().decode()
+    (command,) = [c for c in readme_commands(readme, "Whose key signed it") if "openssl" in c]
     result = subprocess.run(
-        [
-            "openssl",
-            "pkeyutl",
-            "-verify",
-            "-pubin",
-            "-inkey",
-            "signing-key.pub",
-            "-rawin",
-            "-in",
-            "manifest.json",
-            "-sigfile",
-            "manifest.sig.bin",
-        ],
-        cwd=folder,
-        capture_output=True,
-        text=True,
+        ["bash", "-c", command], cwd=folder, capture_output=True, text=True, check=True
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Signature Verified Successfully" in result.stdout
-    # The fingerprint as docs/verifying-a-pack.md works it out, and as the service publishes it.
+    return result.stdout.split()[0]
+
+
+def swap_photo(folder: Path, pack: Pack) -> None:
+    """What a forger would do: replace the first photo and write SHA256SUMS again, as
+    sha256sum writes it."""
+    (folder / pack.evidence_paths[0]).write_bytes(png_screenshot())
+    listed = [line.split("  ", 1)[1] for line in (folder / "SHA256SUMS").read_text().splitlines()]
+    sums = subprocess.run(
+        ["sha256sum", "--", *listed], cwd=folder, capture_output=True, text=True, check=True
+    )
+    (folder / "SHA256SUMS").write_text(sums.stdout)
+
+
+def test_the_readmes_two_commands_pass_an_untouched_pack(sample: Sample, tmp_path: Path) -> None:
+    openssl_3()
+    folder = extracted(tmp_path, sample.pack)
+    ran = run_readme_checks(folder)
+    assert ran.ok, ran.output
+    # Every file but SHA256SUMS and its signature is checked, each one OK.
+    checked = {line.rsplit(": ", 1)[0] for line in ran.output.splitlines() if ": OK" in line}
+    assert checked == set(sample.pack.members) - {"SHA256SUMS", "SHA256SUMS.sig"}
+    assert {"manifest.json", "manifest.sig", "signing-key.pub"} <= checked
+    assert f"there must be {len(checked)} lines" in sample.pack.members["README.txt"].decode()
+
+
+def test_a_swapped_photo_with_sha256sums_rebuilt_fails_the_readmes_commands(
+    sample: Sample, tmp_path: Path
+) -> None:
+    openssl_3()
+    folder = extracted(tmp_path, sample.pack)
+    swap_photo(folder, sample.pack)
+    ran = run_readme_checks(folder)
+    assert not ran.ok, ran.output
+    assert "Signature Verification Failure" in ran.output
+    # And so does verify-pack, on the folder and on it zipped again.
+    for path in (folder, Path(shutil.make_archive(str(tmp_path / "again"), "zip", folder.parent))):
+        result = verify_pack(path, sample.fingerprint)
+        assert result.exit_code == 1, result.output
+        assert "FAIL  SHA256SUMS.sig does not match SHA256SUMS" in result.output
+        assert "does not match the manifest" in result.output
+
+
+def test_a_pack_resigned_with_another_key_fails_the_fingerprint_comparison(
+    sample: Sample, tmp_path: Path
+) -> None:
+    """The forger swaps the photo and signs everything again with a key of their own: the two
+    commands pass, but the key is not the one the service publishes."""
+    openssl_3()
+    folder = extracted(tmp_path, sample.pack)
+    forger = Ed25519PrivateKey.generate()
+    (folder / "signing-key.pub").write_bytes(public_key_pem(forger.public_key()))
+    manifest = json.loads((folder / "manifest.json").read_bytes())
+    target = sample.pack.evidence_paths[0]
+    (folder / target).write_bytes(png_screenshot())
+    for entry in manifest["files"]:
+        data = (folder / entry["path"]).read_bytes()
+        entry["size"], entry["sha256"] = len(data), sha256_of(data)
+    manifest["signing_key_fingerprint"] = key_fingerprint(forger.public_key())
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (folder / "manifest.sig").write_bytes(
+        base64.b64encode(forger.sign((folder / "manifest.json").read_bytes()))
+    )
+    swap_photo(folder, sample.pack)  # the same new photo; SHA256SUMS rebuilt
+    (folder / "SHA256SUMS.sig").write_bytes(forger.sign((folder / "SHA256SUMS").read_bytes()))
+
+    ran = run_readme_checks(folder)
+    assert ran.ok, ran.output  # the two commands alone cannot tell
+    published = sample.fingerprint.replace(" ", "")
+    assert fingerprint_by_readme(folder) != published
+    (tmp_path / "real").mkdir()
+    assert fingerprint_by_readme(extracted(tmp_path / "real", sample.pack)) == published
+    assert verify_pack(folder).exit_code == 0  # without the fingerprint, nothing to compare
+    result = verify_pack(folder, sample.fingerprint)
+    assert result.exit_code == 1, result.output
+    assert "is NOT the expected one" in result.output
+
+
+def test_the_service_publishes_its_key_and_the_fingerprint_openssl_gives(
+    sample: Sample, tmp_path: Path
+) -> None:
+    openssl_3()
+    folder = extracted(tmp_path, sample.pack)
+    assert re.fullmatch(r"([0-9a-f]{4} ){15}[0-9a-f]{4}", sample.fingerprint)
     der = subprocess.run(
         ["openssl", "pkey", "-pubin", "-in", "signing-key.pub", "-outform", "DER"],
         cwd=folder,
         capture_output=True,
         check=True,
     ).stdout
-    assert f"SHA256:{hashlib.sha256(der[-32:]).hexdigest()}" == sample.fingerprint
+    assert hashlib.sha256(der).hexdigest() == sample.fingerprint.replace(" ", "")
     assert sample.fingerprint in sample.pack.members["README.txt"].decode()
+    assert sample.signing_key_pem == sample.pack.members["signing-key.pub"].decode()
 
 
-def test_openssl_refuses_a_changed_manifest(sample: Sample, tmp_path: Path) -> None:
-    major = openssl_major_version()
-    if major is None:
-        missing_service("openssl is not installed")
-    if major < 3:
-        pytest.skip("Ed25519 with pkeyutl -rawin needs OpenSSL 3.0 or newer")
+def test_openssl_verifies_the_manifest_signature_too(sample: Sample, tmp_path: Path) -> None:
+    openssl_3()
     folder = extracted(tmp_path, sample.pack)
+    (folder / "manifest.sig.bin").write_bytes(base64.b64decode(sample.pack.members["manifest.sig"]))
+    command = [
+        "openssl",
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        "signing-key.pub",
+        "-rawin",
+        "-in",
+        "manifest.json",
+        "-sigfile",
+        "manifest.sig.bin",
+    ]
+    result = subprocess.run(command, cwd=folder, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
     manifest = folder / "manifest.json"
     manifest.write_bytes(manifest.read_bytes().replace(b'"evidence": 5', b'"evidence": 4'))
-    (folder / "manifest.sig.bin").write_bytes(base64.b64decode(sample.pack.members["manifest.sig"]))
-    result = subprocess.run(
-        [
-            "openssl",
-            "pkeyutl",
-            "-verify",
-            "-pubin",
-            "-inkey",
-            "signing-key.pub",
-            "-rawin",
-            "-in",
-            "manifest.json",
-            "-sigfile",
-            "manifest.sig.bin",
-        ],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-    )
+    result = subprocess.run(command, cwd=folder, capture_output=True, text=True)
     assert result.returncode != 0
     assert "Signature Verified Successfully" not in result.stdout
 
@@ -369,7 +472,12 @@ def test_the_manifest_describes_every_file_and_the_audit_head(sample: Sample) ->
     pack = sample.pack
     manifest = json.loads(pack.members["manifest.json"])
     listed = {f["path"]: f for f in manifest["files"]}
-    assert set(listed) == set(pack.members) - {"manifest.json", "manifest.sig", "SHA256SUMS"}
+    assert set(listed) == set(pack.members) - {
+        "manifest.json",
+        "manifest.sig",
+        "SHA256SUMS",
+        "SHA256SUMS.sig",
+    }
     for path, entry in listed.items():
         assert entry["size"] == len(pack.members[path]), path
         assert entry["sha256"] == sha256_of(pack.members[path]), path
@@ -390,7 +498,7 @@ def test_the_manifest_describes_every_file_and_the_audit_head(sample: Sample) ->
         "advocate_notes": 2,
         "audit_events": sample.audit_after["count"],
     }
-    assert manifest["signing_key_fingerprint"] == sample.fingerprint
+    assert manifest["signing_key_fingerprint"] == sample.fingerprint.replace(" ", "")
     # The custody trail ends with this very export, and its head is the victim's chain head.
     events = json.loads(pack.members["audit.json"])["events"]
     assert events[-1]["action"] == "pack.exported"
@@ -452,6 +560,33 @@ def test_verify_pack_passes_an_untouched_pack(sample: Sample, tmp_path: Path) ->
     assert "FAIL" not in result.output
 
 
+def test_verify_pack_reads_the_unzipped_folder_as_well(sample: Sample, tmp_path: Path) -> None:
+    folder = extracted(tmp_path, sample.pack)
+    result = verify_pack(folder, sample.fingerprint)
+    assert result.exit_code == 0, result.output
+    assert "OK    SHA256SUMS.sig is a valid signature of SHA256SUMS" in result.output
+    photo = folder / sample.pack.evidence_paths[0]
+    photo.write_bytes(flip_byte(photo.read_bytes(), 100))
+    result = verify_pack(folder, sample.fingerprint)
+    assert result.exit_code == 1, result.output
+    assert f"FAIL  {sample.pack.evidence_paths[0]} does not match its SHA-256" in result.output
+
+
+def test_verify_pack_does_not_follow_a_link_out_of_the_folder(
+    sample: Sample, tmp_path: Path
+) -> None:
+    folder = extracted(tmp_path, sample.pack)
+    photo = folder / sample.pack.evidence_paths[0]
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes(photo.read_bytes())
+    photo.unlink()
+    photo.symlink_to(outside)
+    result = verify_pack(folder)
+    assert result.exit_code == 1, result.output
+    assert result.output.rstrip().endswith(DAMAGED)
+    assert "cannot be read (not a plain file)" in result.output
+
+
 def test_verify_pack_passes_a_pack_rewritten_unchanged(sample: Sample, tmp_path: Path) -> None:
     """The rewrite below changes nothing by itself: what fails later is the flipped byte."""
     result = verify_pack(saved(tmp_path, rewrite_pack(sample.pack)))
@@ -471,7 +606,7 @@ def structural_positions(name: str, data: bytes) -> list[int]:
             data.index(key) + 1
             for key in (b'"files"', b'"path"', b'"size"', b'"sha256"', b'"audit_head"')
         ]
-    if name in ("signing-key.pub", "manifest.sig"):
+    if name in ("signing-key.pub", "manifest.sig", "SHA256SUMS.sig"):
         return list(range(len(data)))  # small: every byte
     return []
 
@@ -486,6 +621,7 @@ MEMBER_KINDS = [
     "manifest.sig",
     "signing-key.pub",
     "SHA256SUMS",
+    "SHA256SUMS.sig",
     "evidence",
 ]
 
@@ -521,8 +657,8 @@ def test_an_added_file_fails_verify_pack(sample: Sample, tmp_path: Path) -> None
 
 
 def test_an_added_file_listed_in_sha256sums_still_fails(sample: Sample, tmp_path: Path) -> None:
-    """SHA256SUMS is not signed: a careful forger adds a line for the planted file. The signed
-    manifest's file list is the one the service made, so the pack still fails."""
+    """A forger adds a line for the planted file to SHA256SUMS: its signature no longer holds,
+    and the signed manifest's file list is the one the service made."""
     planted_name = "evidence/E0006-2026-10-01-planted.jpg"
     planted = b"\xff\xd8\xff\xe0 not from the service"
 

@@ -59,6 +59,7 @@ PACK_FILES = frozenset(
         "manifest.sig",
         "signing-key.pub",
         "SHA256SUMS",
+        "SHA256SUMS.sig",
     }
 )
 
@@ -393,9 +394,10 @@ def verify_pack(path: Path, fingerprint: str | None = None) -> Result:
 
 
 def signing_key_fingerprint(client: TestClient) -> str:
+    """The fingerprint as the service publishes it (16 groups of four hex digits)."""
     response = client.get(SIGNING_KEY)
     assert response.status_code == 200, response.text
-    fingerprint: str = response.headers["Waymark-Key-Fingerprint"]
+    fingerprint: str = response.json()["fingerprint"]
     return fingerprint
 
 
