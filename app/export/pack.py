@@ -288,7 +288,8 @@ Work it out yourself from the key in this folder:
   openssl pkey -pubin -in signing-key.pub -outform DER | sha256sum
 
 and compare it with the fingerprint the service publishes at /api/v1/signing-key, or that
-the victim's advocacy service gives you directly. If they differ, the pack was not signed by that service.
+the victim's advocacy service gives you directly. If they differ, the pack was not signed
+by that service.
 
 With the Waymark software, `waymark verify-pack PACK.zip --fingerprint FINGERPRINT` runs every
 check, including the manifest against the files and the audit trail's hash chain.
