@@ -1,12 +1,16 @@
 import { render } from "preact";
 import { App } from "./app";
-import { neutralAddress } from "./lib/router";
-import { installQuickExit } from "./lib/safety";
-import { boot } from "./lib/session";
+import { keepFocusInView } from "./lib/focus";
+import { followHistory, neutralAddress } from "./lib/router";
+import { installPrivacyScreen, installQuickExit } from "./lib/safety";
+import { boot, leaveNow } from "./lib/session";
 import "./style.css";
 
-installQuickExit();
+installQuickExit(document, leaveNow);
+installPrivacyScreen();
+keepFocusInView();
 neutralAddress();
+followHistory();
 render(<App />, document.getElementById("app")!);
 void boot();
 

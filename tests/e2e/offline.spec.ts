@@ -58,7 +58,7 @@ test("quick log, then offline logging that syncs exactly once", async ({ page, c
   await expect(waiting).toHaveCount(0);
   await expect(page.getByRole("list", { name: "Recent" }).getByRole("listitem")).toHaveCount(2);
 
-  const { items } = await apiGet<{ items: Incident[] }>(page.request, "/incidents?limit=200");
+  const { items } = await apiGet<{ items: Incident[] }>(page, "/incidents?limit=200");
   expect(items.map((i) => i.description).sort()).toEqual([
     "Followed me from the bus stop to the shop.",
     "Three silent calls after midnight.",
@@ -69,7 +69,7 @@ test("quick log, then offline logging that syncs exactly once", async ({ page, c
   // A reload online sends nothing again.
   await page.reload();
   await expect(page.getByRole("list", { name: "Recent" }).getByRole("listitem")).toHaveCount(2);
-  const again = await apiGet<{ items: Incident[] }>(page.request, "/incidents?limit=200");
+  const again = await apiGet<{ items: Incident[] }>(page, "/incidents?limit=200");
   expect(again.items).toHaveLength(2);
 });
 
@@ -102,12 +102,12 @@ test("impact notes and police reports made offline sync too, linked to an offlin
   await context.setOffline(false);
   await expect(page.getByRole("list", { name: "Waiting to be sent" })).toHaveCount(0);
 
-  const incidents = await apiGet<{ items: (Incident & { crime_references: string[] })[] }>(page.request, "/incidents");
+  const incidents = await apiGet<{ items: (Incident & { crime_references: string[] })[] }>(page, "/incidents");
   expect(incidents.items).toHaveLength(1);
   expect(incidents.items[0].crime_references).toEqual(["CR/555/26"]);
-  const notes = await apiGet<{ items: unknown[] }>(page.request, "/impact-notes");
+  const notes = await apiGet<{ items: unknown[] }>(page, "/impact-notes");
   expect(notes.items).toHaveLength(1);
-  const reports = await apiGet<{ items: { incident_ids: string[] }[] }>(page.request, "/police-reports");
+  const reports = await apiGet<{ items: { incident_ids: string[] }[] }>(page, "/police-reports");
   expect(reports.items).toHaveLength(1);
   expect(reports.items[0].incident_ids).toEqual([incidents.items[0].id]);
 });

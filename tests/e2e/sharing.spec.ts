@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "@playwright/test";
-import { advocate, expect, expectAccessible, jpeg, register, ROOT, screenshot, signIn, test } from "./support";
+import { apiGet, advocate, expect, expectAccessible, jpeg, register, ROOT, screenshot, signIn, test } from "./support";
 
 async function newPhone(browser: Browser): Promise<Page> {
   const context = await browser.newContext({
@@ -63,7 +63,12 @@ test("redeem an advocate's code; the advocate reads, notes and exports; the vict
   await expectAccessible(desk, "case incident");
   await desk.getByRole("button", { name: /outside-work\.jpg/ }).click();
   await expect(desk.getByRole("heading", { name: "Evidence" })).toBeVisible();
-  await expect(desk.getByRole("link", { name: "Download the original" })).toHaveAttribute("href", /\/api\/v1\/cases\/.+\/evidence\/.+\/content$/);
+  // The original comes through the case (fetched with the session's proof, then saved).
+  const original = desk.waitForRequest(/\/api\/v1\/cases\/.+\/evidence\/.+\/content$/);
+  const saved = desk.waitForEvent("download");
+  await desk.getByRole("button", { name: "Download the original" }).click();
+  await original;
+  expect((await saved).suggestedFilename()).toBe("outside-work.jpg");
   await expectAccessible(desk, "case evidence");
   await desk.getByRole("button", { name: "Back to the timeline" }).click();
 
@@ -102,7 +107,7 @@ test("redeem an advocate's code; the advocate reads, notes and exports; the vict
   await page.getByRole("button", { name: "Stop sharing with Jo Advocate" }).click();
   await page.getByRole("button", { name: "Yes, stop sharing" }).click();
   await expect(page.getByText("Nobody. Your notes are private to you.")).toBeVisible();
-  const cases = await desk.request.get("/api/v1/cases");
-  expect(((await cases.json()) as { items: unknown[] }).items).toHaveLength(0);
+  const cases = await apiGet<{ items: unknown[] }>(desk, "/cases");
+  expect(cases.items).toHaveLength(0);
   await desk.context().close();
 });

@@ -1,6 +1,6 @@
 // What every end-to-end test shares: the server's address, fresh accounts, axe, screenshots.
 
-import { expect, test as base, type APIRequestContext, type Locator, type Page } from "@playwright/test";
+import { expect, test as base, type Locator, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -86,9 +86,28 @@ export async function serviceWorkerReady(page: Page): Promise<void> {
   });
 }
 
-/** Everything the API holds for the signed-in user, through the page's own cookies. */
-export async function apiGet<T>(request: APIRequestContext, path: string): Promise<T> {
-  const response = await request.get(`/api/v1${path}`);
+/** The session's proof the app keeps in IndexedDB (null when signed out on this phone). */
+export async function sessionProof(page: Page): Promise<string | null> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((done, fail) => {
+      const open = indexedDB.open("notes-keys");
+      open.onsuccess = () => done(open.result);
+      open.onerror = () => fail(open.error);
+    });
+    if (!db.objectStoreNames.contains("keys")) return null;
+    const held = await new Promise<{ proof?: string } | undefined>((done) => {
+      const request = db.transaction("keys").objectStore("keys").get("session");
+      request.onsuccess = () => done(request.result as { proof?: string } | undefined);
+    });
+    db.close();
+    return held?.proof ?? null;
+  });
+}
+
+/** Everything the API holds for the signed-in user, as the app asks: cookie and proof. */
+export async function apiGet<T>(page: Page, path: string): Promise<T> {
+  const proof = await sessionProof(page);
+  const response = await page.request.get(`/api/v1${path}`, { headers: proof ? { "Session-Proof": proof } : {} });
   expect(response.ok(), `GET ${path}: ${response.status()}`).toBe(true);
   return (await response.json()) as T;
 }

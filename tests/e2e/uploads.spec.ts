@@ -78,7 +78,7 @@ test("a photo and a 50 MB video upload with progress, pause, resume and a reload
     expect(creates).toBe(1);
     expect(offsets.length).toBeGreaterThan(VIDEO_BYTES / (4 * 1024 * 1024));
 
-    const { items } = await apiGet<{ items: Evidence[] }>(page.request, "/evidence");
+    const { items } = await apiGet<{ items: Evidence[] }>(page, "/evidence");
     expect(items).toHaveLength(2);
     const kept = Object.fromEntries(items.map((item) => [item.original_filename, item]));
     expect(kept["windscreen.jpg"]).toMatchObject({

@@ -3,8 +3,7 @@
 import type { ComponentChildren } from "preact";
 import { countOf } from "../lib/format";
 import { navigate } from "../lib/router";
-import { quickExit } from "../lib/safety";
-import { appStore } from "../lib/session";
+import { appStore, leaveNow } from "../lib/session";
 import { useStore } from "../lib/store";
 import { uploadStore } from "../lib/uploads";
 
@@ -27,7 +26,7 @@ export function Shell(props: { children: ComponentChildren }) {
         <a class="call" href="tel:999" aria-label="Call 999">
           999
         </a>
-        <button type="button" class="exit" onClick={() => quickExit()}>
+        <button type="button" class="exit" onClick={leaveNow}>
           Quick exit
         </button>
         <div class={`sync ${online ? "" : "offline"}`} role="status">

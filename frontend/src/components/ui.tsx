@@ -240,6 +240,38 @@ export function Notice(props: { kind?: "info" | "ok" | "warn" | "error"; childre
   );
 }
 
+/**
+ * What went wrong with a form, announced (role=alert), with focus moved to the first field in
+ * error, or to the summary itself when no one field is to blame. `attempt` changes on every
+ * failed submit, so a second failure moves focus again.
+ */
+export function ErrorSummary(props: { message: string | null; fields?: Record<string, string>; labels?: Record<string, string>; attempt: number }) {
+  const box = useRef<HTMLDivElement>(null);
+  const fields = Object.entries(props.fields ?? {}).filter(([, message]) => message);
+  useEffect(() => {
+    if (!props.attempt || (!props.message && !fields.length)) return;
+    const form = box.current?.parentElement;
+    const first = form?.querySelector<HTMLElement>("[aria-invalid=true]");
+    (first ?? box.current)?.focus();
+    (first ?? box.current)?.scrollIntoView({ block: "center" });
+  }, [props.attempt]);
+  if (!props.message && !fields.length) return null;
+  return (
+    <div class="notice error summary" role="alert" tabIndex={-1} ref={box}>
+      <p>{props.message ?? "Please check these:"}</p>
+      {fields.length > 0 && (
+        <ul>
+          {fields.map(([name, message]) => (
+            <li key={name}>
+              {props.labels?.[name] ?? name}: {message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 export function CourtNote() {
   return (
     <p class="court-note">

@@ -1,6 +1,16 @@
 // Talking to /api/v1: JSON in and out, problem details turned into errors people can read.
+// Every request carries the session's proof (lib/vault.ts) beside the cookie.
+
+import { proof } from "./vault";
 
 export const API = "/api/v1";
+export const PROOF_HEADER = "Session-Proof";
+
+/** Headers every API request sends: the proof, when signed in. */
+export function authHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  const secret = proof();
+  return secret ? { ...extra, [PROOF_HEADER]: secret } : extra;
+}
 const READ_RETRY_MS = 700;
 
 export interface Problem {
@@ -74,7 +84,7 @@ export async function send<T = unknown>(
       method,
       credentials: "same-origin",
       cache: "no-store",
-      headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+      headers: authHeaders(body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" }),
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: options.signal,
     });

@@ -1,7 +1,7 @@
 // Downloading an evidence pack with progress: the pack streams in, is counted as it comes, and
 // is handed to the browser as a file when complete.
 
-import { API, ApiError, OfflineError, type Problem } from "./api";
+import { API, ApiError, OfflineError, authHeaders, type Problem } from "./api";
 
 /** The file name from a Content-Disposition header (RFC 6266, with the RFC 8187 form first). */
 export function filenameOf(header: string | null, fallback = "evidence-pack.zip"): string {
@@ -26,7 +26,7 @@ export async function downloadWithProgress(
 ): Promise<{ blob: Blob; filename: string }> {
   let response: Response;
   try {
-    response = await fetch(API + path, { credentials: "same-origin", cache: "no-store", signal });
+    response = await fetch(path.startsWith(API) ? path : API + path, { credentials: "same-origin", cache: "no-store", signal, headers: authHeaders() });
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     throw new OfflineError();

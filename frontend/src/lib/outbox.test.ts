@@ -1,6 +1,7 @@
 import { IDBFactory } from "fake-indexeddb";
 import { beforeEach, describe, expect, it } from "vitest";
 import { clearOutbox, closeOutbox, entries, getUpload, newId, onOutboxChange, putUpload, queue, remove, update, uploads } from "./outbox";
+import { useVaultForTests } from "./vault";
 
 beforeEach(() => {
   closeOutbox();
@@ -101,5 +102,52 @@ describe("the outbox", () => {
     const id = newId();
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(newId()).not.toBe(id);
+  });
+});
+
+describe("what the outbox stores", () => {
+  async function raw(): Promise<unknown[]> {
+    const request = indexedDB.open("notes");
+    const db = await new Promise<IDBDatabase>((done) => (request.onsuccess = () => done(request.result)));
+    const read = (store: string) =>
+      new Promise<unknown[]>((done) => {
+        const all = db.transaction(store).objectStore(store).getAll();
+        all.onsuccess = () => done(all.result as unknown[]);
+      });
+    const rows = [...(await read("outbox")), ...(await read("uploads"))];
+    db.close();
+    return rows;
+  }
+
+  const text = (rows: unknown[]) =>
+    JSON.stringify(rows, (_, value: unknown) => (value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? new TextDecoder().decode(value as ArrayBuffer) : value));
+
+  it("is ciphertext: no word of a record or a file's name can be read", async () => {
+    await queue({ ...incident(), body: { description: "He waited outside the library again" } });
+    await putUpload({
+      id: newId(),
+      owner: "sam",
+      file: null,
+      name: "doorbell-camera.mp4",
+      type: "video/mp4",
+      size: 10,
+      description: "From the neighbour's camera",
+      incidentIds: [],
+      state: "waiting",
+      queuedAt: new Date().toISOString(),
+    });
+    const stored = text(await raw());
+    expect(stored).not.toMatch(/library|doorbell|neighbour|description/);
+    expect((await entries("sam"))[0].body.description).toBe("He waited outside the library again");
+    expect((await uploads("sam"))[0].name).toBe("doorbell-camera.mp4");
+  });
+
+  it("cannot be read with another key, or with none (after sign-out)", async () => {
+    await queue(incident());
+    const other = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+    useVaultForTests({ user: { id: "sam" } as never, proof: "p", key: other });
+    expect(await entries("sam")).toEqual([]);
+    useVaultForTests(null);
+    expect(await entries("sam")).toEqual([]);
   });
 });

@@ -1,8 +1,12 @@
 // The offline outbox: records made on this phone wait here, with the id the phone chose for
 // them, until the server has them. Files waiting to upload are kept here too (as Blobs), so an
-// upload survives a reload or a closed app.
+// upload survives a reload or a closed app. Everything a person wrote (a record's fields, why it
+// was refused, a file's name and description) is sealed with the vault's key before it is
+// stored, so IndexedDB holds only ciphertext of it; without the key (after sign-out) an entry
+// cannot be read and is not shown.
 
 import { openDB, type DBSchema, type IDBPDatabase } from "idb";
+import { seal, unseal, type Sealed } from "./vault";
 
 export type Resource = "incidents" | "impact-notes" | "police-reports";
 
@@ -43,10 +47,39 @@ export interface UploadEntry {
   queuedAt: string;
 }
 
+/** As stored: the written parts sealed. */
+type StoredOutbox = Omit<OutboxEntry, "body" | "error"> & { sealed: Sealed };
+type StoredUpload = Omit<UploadEntry, "name" | "description" | "error"> & { sealed: Sealed };
+
 interface Schema extends DBSchema {
-  outbox: { key: number; value: OutboxEntry; indexes: { owner: string } };
-  uploads: { key: string; value: UploadEntry; indexes: { owner: string } };
+  outbox: { key: number; value: StoredOutbox; indexes: { owner: string } };
+  uploads: { key: string; value: StoredUpload; indexes: { owner: string } };
 }
+
+async function sealEntry(entry: OutboxEntry): Promise<StoredOutbox> {
+  const { body, error, ...rest } = entry;
+  return { ...rest, sealed: await seal({ body, error }) };
+}
+
+async function openEntry(stored: StoredOutbox): Promise<OutboxEntry | null> {
+  const { sealed, ...rest } = stored;
+  const inside = await unseal<{ body: Record<string, unknown>; error?: string }>(sealed);
+  return inside ? { ...rest, body: inside.body, ...(inside.error ? { error: inside.error } : {}) } : null;
+}
+
+async function sealUpload(entry: UploadEntry): Promise<StoredUpload> {
+  const { name, description, error, ...rest } = entry;
+  return { ...rest, sealed: await seal({ name, description, error }) };
+}
+
+async function openUpload(stored: StoredUpload | undefined): Promise<UploadEntry | undefined> {
+  if (!stored) return undefined;
+  const { sealed, ...rest } = stored;
+  const inside = await unseal<{ name: string; description: string; error?: string }>(sealed);
+  return inside ? { ...rest, name: inside.name, description: inside.description, ...(inside.error ? { error: inside.error } : {}) } : undefined;
+}
+
+const present = <T>(value: T | null | undefined): value is T => value !== null && value !== undefined;
 
 const NAME = "notes";
 let opened: Promise<IDBPDatabase<Schema>> | null = null;
@@ -81,7 +114,7 @@ function changed(): void {
 
 export async function queue(entry: Omit<OutboxEntry, "seq" | "queuedAt" | "state" | "attempts">): Promise<OutboxEntry> {
   const full: OutboxEntry = { ...entry, queuedAt: new Date().toISOString(), state: "waiting", attempts: 0 };
-  full.seq = await (await database()).add("outbox", full);
+  full.seq = await (await database()).add("outbox", await sealEntry(full));
   changed();
   return full;
 }
@@ -89,11 +122,12 @@ export async function queue(entry: Omit<OutboxEntry, "seq" | "queuedAt" | "state
 /** This account's waiting records, oldest first (the order they must be sent in). */
 export async function entries(owner: string): Promise<OutboxEntry[]> {
   const all = await (await database()).getAllFromIndex("outbox", "owner", owner);
-  return all.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  const opened = (await Promise.all(all.map(openEntry))).filter(present);
+  return opened.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
 }
 
 export async function update(entry: OutboxEntry): Promise<void> {
-  await (await database()).put("outbox", entry);
+  await (await database()).put("outbox", await sealEntry(entry));
   changed();
 }
 
@@ -103,17 +137,18 @@ export async function remove(seq: number): Promise<void> {
 }
 
 export async function putUpload(entry: UploadEntry): Promise<void> {
-  await (await database()).put("uploads", entry);
+  await (await database()).put("uploads", await sealUpload(entry));
   changed();
 }
 
 export async function uploads(owner: string): Promise<UploadEntry[]> {
   const all = await (await database()).getAllFromIndex("uploads", "owner", owner);
-  return all.sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
+  const opened = (await Promise.all(all.map(openUpload))).filter(present);
+  return opened.sort((a, b) => a.queuedAt.localeCompare(b.queuedAt));
 }
 
 export async function getUpload(id: string): Promise<UploadEntry | undefined> {
-  return (await database()).get("uploads", id);
+  return openUpload(await (await database()).get("uploads", id));
 }
 
 export async function removeUpload(id: string): Promise<void> {

@@ -1,14 +1,17 @@
 // Who is signed in, what is waiting to be sent, and signing out. Everything the app keeps
-// on the phone is tied to the account that made it, and signing out removes it.
+// on the phone is tied to the account that made it and sealed with the vault's key; every
+// sign-out forgets the key and the session's proof at once, signal or not, and the server is
+// told as soon as it can be, before anything else is sent.
 
-import { ApiError, OfflineError, onSignedOut, post, send } from "./api";
+import { API, ApiError, OfflineError, onSignedOut, send } from "./api";
 import { clearOutbox, entries, onOutboxChange, queue, type OutboxEntry, type Resource } from "./outbox";
-import { navigate } from "./router";
-import { IDLE_MINUTES, watchIdle } from "./safety";
+import { freezeHistory, navigate } from "./router";
+import { exitSignsOut, IDLE_MINUTES, quickExit, watchIdle } from "./safety";
 import { createStore } from "./store";
 import { syncNow, type SyncOutcome } from "./sync";
 import type { User } from "./types";
 import { kick, startUploads, stopUploads, uploadStore } from "./uploads";
+import { closeVault, dropDrafts, loadVault, logoutOwed, openVault, owesLogout } from "./vault";
 
 export interface AppState {
   ready: boolean;
@@ -29,26 +32,42 @@ export const appStore = createStore<AppState>({
   notice: null,
 });
 
-const USER_KEY = "notes.account";
+/** Left by older versions of the app (the account's name, in plain text): removed on start. */
+const OLD_USER_KEY = "notes.account";
 const NOTICE_KEY = "notes.notice";
 const RETRY_MS = 20_000;
 const SEND_WAIT_MS = 3_000;
+const LOGOUT_WAIT_MS = 4_000;
 
-function cachedUser(): User | null {
+/**
+ * Tell the server a sign-out happened (the cookie alone may end a session). Until it has
+ * answered, the debt stays recorded and is paid first on the next start or when the signal
+ * returns. True once the server has no such session.
+ */
+export async function payLogout(): Promise<boolean> {
+  if (!logoutOwed()) return true;
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), LOGOUT_WAIT_MS);
   try {
-    return JSON.parse(localStorage.getItem(USER_KEY) ?? "null") as User | null;
+    const response = await fetch(`${API}/auth/logout`, {
+      method: "POST",
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { accept: "application/json" },
+      signal: stop.signal,
+      keepalive: true,
+    });
+    // 401: the server had already forgotten it (expired, or ended from another device).
+    if (response.ok || response.status === 401) {
+      owesLogout(false);
+      return true;
+    }
   } catch {
-    return null;
+    /* no signal: still owed */
+  } finally {
+    clearTimeout(timer);
   }
-}
-
-function remember(user: User | null): void {
-  try {
-    if (user) localStorage.setItem(USER_KEY, JSON.stringify({ ...user, email: "" }));
-    else localStorage.removeItem(USER_KEY);
-  } catch {
-    /* storage refused: offline start will ask for a sign-in */
-  }
+  return false;
 }
 
 let stopIdle: (() => void) | null = null;
@@ -80,7 +99,6 @@ async function incidentsSent(ids: string[]): Promise<boolean> {
 }
 
 function begin(user: User): void {
-  remember(user);
   appStore.set({ user, notice: null, ready: true });
   void refreshPending();
   stopIdle?.();
@@ -103,13 +121,14 @@ function end(): void {
   if (retryTimer) clearInterval(retryTimer);
   retryTimer = null;
   stopUploads();
-  remember(null);
 }
 
-/** The server no longer knows this session (it expired): ask for a sign-in, keep the outbox. */
+/** The server no longer knows this session (it expired): ask for a sign-in, keep the outbox
+ * (sealed: it opens again when the same person signs in). */
 function sessionEnded(): void {
   if (!appStore.get().user) return;
   end();
+  void closeVault();
   appStore.set({ user: null, pending: [], notice: "You have been signed out. Sign in again to carry on; nothing waiting to be sent is lost." });
   navigate("signin");
 }
@@ -119,7 +138,7 @@ export async function boot(): Promise<void> {
   onOutboxChange(() => void refreshPending());
   window.addEventListener("online", () => {
     appStore.set({ online: true });
-    void syncAll();
+    void payLogout().then(() => syncAll());
   });
   window.addEventListener("offline", () => appStore.set({ online: false }));
   let notice: string | null = null;
@@ -130,28 +149,44 @@ export async function boot(): Promise<void> {
     /* no notice */
   }
   try {
+    localStorage.removeItem(OLD_USER_KEY);
+  } catch {
+    /* nothing stored */
+  }
+  // A sign-out the server has not heard of goes first, before any other request.
+  await payLogout();
+  const vault = await loadVault();
+  if (!vault) {
+    // Signed out on this phone: whatever the browser still holds opens nothing.
+    appStore.set({ ready: true, user: null, notice });
+    return;
+  }
+  try {
     const user = (await send<User>("GET", "/auth/me", undefined, { quietAuth: true })).body;
     begin(user);
   } catch (error) {
-    const cached = cachedUser();
-    if (error instanceof OfflineError && cached) {
-      // No connection: carry on as the person who was signed in here, so they can log things.
-      begin(cached);
+    if (error instanceof OfflineError) {
+      // No connection: carry on as the person who signed in here, so they can log things.
+      begin(vault.user);
       appStore.set({ online: false });
       return;
     }
-    if (error instanceof ApiError && error.status !== 401 && cached) {
-      begin(cached);
+    if (error instanceof ApiError && error.status !== 401) {
+      begin(vault.user);
       return;
     }
-    remember(null);
+    await closeVault();
     appStore.set({ ready: true, user: null, notice });
   }
 }
 
-export function signedIn(user: User): void {
-  navigate(user.role === "victim" ? "home" : "cases");
-  begin(user);
+/** After a successful sign-in or sign-up: keep the proof and the sealing key, then start. */
+export async function signedIn(user: User & { session_proof?: string }, password: string): Promise<void> {
+  const { session_proof: proof, ...person } = user;
+  if (!proof) throw new Error("The server did not send a session proof.");
+  await openVault(person, proof, password);
+  navigate(person.role === "victim" ? "home" : "cases");
+  begin(person);
 }
 
 /** Put a record in the outbox and try to send it straight away. */
@@ -171,13 +206,19 @@ export async function keep(resource: Resource, op: "create" | "amend", id: strin
  * and are sent after the next sign-in, so a night offline loses nothing; the cached app
  * itself (no records in it) stays so it still opens offline.
  */
-export async function signOut(options: { reason: "chosen" | "idle" | "erased" }): Promise<void> {
-  const keepOutbox = options.reason === "idle";
+export async function signOut(options: { reason: "chosen" | "idle" | "erased" | "exit" }): Promise<void> {
+  const keepOutbox = options.reason === "idle" || options.reason === "exit";
   end();
-  if (options.reason !== "erased") await post("/auth/logout").catch(() => undefined);
+  // First and offline-proof: the proof and the key are gone, so the cookie opens nothing.
+  await closeVault();
   if (!keepOutbox) {
     await clearOutbox().catch(() => undefined);
+    await dropDrafts();
     await clearCaches();
+  }
+  if (options.reason !== "erased") {
+    owesLogout(true);
+    await payLogout();
   }
   const notice =
     options.reason === "idle"
@@ -200,10 +241,14 @@ export async function signOut(options: { reason: "chosen" | "idle" | "erased" })
   navigate("signin");
 }
 
-/** Every Cache Storage cache, and anything else the app left in local storage. */
+/** Every Cache Storage cache but the app's own files (no records in them: they let the app,
+ * signed out, open offline instead of the browser's error page), and local storage. */
 export async function clearCaches(): Promise<void> {
   try {
-    if ("caches" in window) await Promise.all((await caches.keys()).map((name) => caches.delete(name)));
+    if ("caches" in window)
+      await Promise.all(
+        (await caches.keys()).filter((name) => !name.startsWith("workbox-precache")).map((name) => caches.delete(name)),
+      );
   } catch {
     /* no caches */
   }
@@ -214,3 +259,22 @@ export async function clearCaches(): Promise<void> {
   }
 }
 
+
+/**
+ * Quick exit (the button or Esc). Unless turned off, it signs out as well: the proof and the key
+ * are forgotten before the page is left, and the sign-out is sent (or owed). Unsent records
+ * stay sealed, as after an automatic sign-out.
+ */
+export function leaveNow(): void {
+  document.documentElement.classList.add("leaving");
+  freezeHistory();
+  if (!exitSignsOut() || !appStore.get().user) {
+    quickExit();
+    return;
+  }
+  end();
+  owesLogout(true);
+  void payLogout();
+  // Waits only for the vault to be wiped (a few milliseconds), never for the network.
+  void closeVault().finally(() => quickExit());
+}

@@ -4,7 +4,7 @@
 // One file moves at a time: on a poor connection that finishes files soonest.
 
 import type { DetailedError, Upload } from "tus-js-client";
-import { API, ApiError, OfflineError, send } from "./api";
+import { API, ApiError, OfflineError, authHeaders, send } from "./api";
 import { sha256OfBlob } from "./hash";
 import { getUpload, newId, putUpload, removeUpload, uploads as stored, type UploadEntry } from "./outbox";
 import { createStore } from "./store";
@@ -152,7 +152,7 @@ export async function discardUpload(id: string): Promise<void> {
     await current.upload.abort(true).catch(() => undefined);
     current.settle("paused");
   } else if (entry?.uploadUrl) {
-    await fetch(entry.uploadUrl, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0" }, credentials: "same-origin" }).catch(
+    await fetch(entry.uploadUrl, { method: "DELETE", headers: authHeaders({ "Tus-Resumable": "1.0.0" }), credentials: "same-origin" }).catch(
       () => undefined,
     );
   }
@@ -313,6 +313,7 @@ async function upload(entry: UploadEntry): Promise<Result> {
       endpoint: new URL(`${API}/uploads`, location.origin).href,
       uploadUrl: entry.uploadUrl ?? null,
       chunkSize: CHUNK_SIZE,
+      headers: authHeaders(),
       retryDelays: [0, 1000, 3000, 5000, 10000],
       storeFingerprintForResuming: false,
       metadata: metadata(entry),

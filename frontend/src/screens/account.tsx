@@ -1,7 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
-import { Loading, Notice, Screen, TextInput } from "../components/ui";
+import { Checkbox, Loading, Notice, Screen, TextInput } from "../components/ui";
 import { ApiError, del, describeError, get, post } from "../lib/api";
 import { countOf, formatAgo, formatWhen } from "../lib/format";
+import { exitSignsOut, setExitSignsOut } from "../lib/safety";
 import { appStore, signOut } from "../lib/session";
 import { useStore } from "../lib/store";
 import type { AuditEvent, AuthSession, Page } from "../lib/types";
@@ -236,6 +237,21 @@ function SignOutHere() {
   );
 }
 
+function QuickExitOption() {
+  const [on, setOn] = useState(exitSignsOut());
+  return (
+    <Checkbox
+      label="Quick exit signs me out too"
+      hint="Recommended. Things not yet sent stay on this phone, locked, until you sign in again."
+      checked={on}
+      onChange={(value) => {
+        setExitSignsOut(value);
+        setOn(value);
+      }}
+    />
+  );
+}
+
 export function Account() {
   const { user } = useStore(appStore);
   return (
@@ -245,6 +261,7 @@ export function Account() {
         also signs you out by itself when it is not used for a while.
       </p>
       <SignOutHere />
+      <QuickExitOption />
       <Devices />
       <ChangePassword />
       {user?.role === "victim" && (

@@ -1,16 +1,19 @@
 import { useState } from "preact/hooks";
-import { Notice, Screen, TextInput } from "../components/ui";
+import { ErrorSummary, Notice, Screen, TextInput } from "../components/ui";
 import { ApiError, describeError, send } from "../lib/api";
 import { navigate } from "../lib/router";
 import { appStore, signedIn } from "../lib/session";
 import { useStore } from "../lib/store";
 import type { User } from "../lib/types";
 
+type SignedInUser = User & { session_proof?: string };
+
 export function SignIn() {
   const { notice } = useStore(appStore);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
   const [busy, setBusy] = useState(false);
 
   async function submit(event: Event) {
@@ -18,10 +21,13 @@ export function SignIn() {
     setBusy(true);
     setError(null);
     try {
-      const user = (await send<User>("POST", "/auth/login", { email, password }, { quietAuth: true })).body;
-      signedIn(user);
+      const user = (
+        await send<SignedInUser>("POST", "/auth/login", { email, password, session_proof: true }, { quietAuth: true })
+      ).body;
+      await signedIn(user, password);
     } catch (failure) {
       setError(failure instanceof ApiError && failure.status === 422 ? "Enter your email and password." : describeError(failure));
+      setAttempt((n) => n + 1);
       setBusy(false);
     }
   }
@@ -29,8 +35,8 @@ export function SignIn() {
   return (
     <Screen title="Sign in">
       {notice && <Notice>{notice}</Notice>}
-      {error && <Notice kind="error">{error}</Notice>}
       <form onSubmit={submit} noValidate>
+        <ErrorSummary message={error} attempt={attempt} />
         <TextInput label="Email" type="email" autoComplete="username" value={email} onValue={setEmail} required />
         <TextInput
           label="Password"
@@ -59,6 +65,7 @@ export function SignUp() {
   const [password, setPassword] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
   const [busy, setBusy] = useState(false);
 
   async function submit(event: Event) {
@@ -68,22 +75,35 @@ export function SignUp() {
     setErrors({});
     try {
       const user = (
-        await send<User>("POST", "/auth/register", { email, password, display_name: name }, { quietAuth: true })
+        await send<SignedInUser>(
+          "POST",
+          "/auth/register",
+          { email, password, display_name: name, session_proof: true },
+          { quietAuth: true },
+        )
       ).body;
-      signedIn(user);
+      await signedIn(user, password);
     } catch (failure) {
-      if (failure instanceof ApiError && Object.keys(failure.fields).length) setErrors(failure.fields);
-      else if (failure instanceof ApiError && failure.status === 409)
+      if (failure instanceof ApiError && Object.keys(failure.fields).length) {
+        setErrors(failure.fields);
+        setError("Your account was not made. Please check:");
+      } else if (failure instanceof ApiError && failure.status === 409)
         setError("That email cannot be used for a new account. If it is yours, sign in instead.");
       else setError(describeError(failure));
+      setAttempt((n) => n + 1);
       setBusy(false);
     }
   }
 
   return (
     <Screen title="Make an account">
-      {error && <Notice kind="error">{error}</Notice>}
       <form onSubmit={submit} noValidate>
+        <ErrorSummary
+          message={error}
+          fields={errors}
+          labels={{ display_name: "Your name", email: "Email", password: "Password" }}
+          attempt={attempt}
+        />
         <TextInput
           label="Your name"
           hint="Any name you like. Someone you choose to share with will see it."

@@ -12,6 +12,9 @@ import { useStore } from "../lib/store";
 import { checkMoment } from "../lib/time";
 import type { Incident } from "../lib/types";
 import { addFiles } from "../lib/uploads";
+import { dropDraft, loadDraft, saveDraft } from "../lib/vault";
+
+const DRAFT_SAVE_MS = 250;
 
 interface IncidentDraft {
   when: string;
@@ -69,14 +72,30 @@ function IncidentForm(props: {
   detailsOpen: boolean;
   withFiles: boolean;
   submitLabel: string;
+  /** Where what is typed is kept as it is typed (sealed), until it is saved. */
+  draftName: string;
   onSubmit: (draft: IncidentDraft, files: File[]) => Promise<void>;
 }) {
   const [draft, setDraft] = useState(props.initial);
+  const typed = useRef(false);
+  useEffect(() => {
+    void loadDraft<IncidentDraft>(props.draftName).then((kept) => {
+      if (kept && !typed.current) setDraft({ ...props.initial, ...kept });
+    });
+  }, [props.draftName]);
+  useEffect(() => {
+    if (!typed.current) return;
+    const timer = setTimeout(() => void saveDraft(props.draftName, draft), DRAFT_SAVE_MS);
+    return () => clearTimeout(timer);
+  }, [draft, props.draftName]);
   const [files, setFiles] = useState<File[]>([]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const set = (changes: Partial<IncidentDraft>) => setDraft((current) => ({ ...current, ...changes }));
+  const set = (changes: Partial<IncidentDraft>) => {
+    typed.current = true;
+    setDraft((current) => ({ ...current, ...changes }));
+  };
   const errorSummary = useRef<HTMLDivElement>(null);
 
   async function submit(event: Event) {
@@ -91,6 +110,7 @@ function IncidentForm(props: {
     setFailure(null);
     try {
       await props.onSubmit(draft, files);
+      await dropDraft(props.draftName);
     } catch (error) {
       setFailure(describeError(error));
       setBusy(false);
@@ -206,6 +226,7 @@ export function QuickLog() {
         detailsOpen={false}
         withFiles
         submitLabel="Save"
+        draftName="new-incident"
         onSubmit={async (draft, files) => {
           const id = newId();
           const body = Object.fromEntries(
@@ -238,6 +259,7 @@ export function EditIncident(props: { id: string }) {
           detailsOpen
           withFiles={false}
           submitLabel="Save changes"
+          draftName={`incident-${props.id}`}
           onSubmit={async (draft) => {
             const changed = changes(bodyOf(initial), bodyOf(draft), ["description"]);
             if (Object.keys(changed).length) await keep("incidents", "amend", props.id, changed);

@@ -4,6 +4,7 @@ import { seenItems } from "../components/timeline";
 import { Definition, Go, Loading, Notice, Screen, TextArea } from "../components/ui";
 import { API, ApiError, del, describeError, get, patch } from "../lib/api";
 import { areaLabel, behaviourLabel, channelLabel, KIND_WORDS, methodLabel, RESOURCE_OF } from "../lib/codes";
+import { downloadWithProgress, saveBlob } from "../lib/download";
 import { formatBytes, formatWhen } from "../lib/format";
 import { navigate } from "../lib/router";
 import type { Evidence, ImpactNote, Incident, PoliceReport, Revision } from "../lib/types";
@@ -133,11 +134,55 @@ function metadataOf(evidence: Evidence): [string, string][] {
     .map(([name, value]) => [name.replace(/_/g, " "), String(value)]);
 }
 
+/** A preview fetched with the session's proof (an <img src> could not send it). */
+function Preview(props: { url: string; alt: string }) {
+  const [src, setSrc] = useState<string | null>(null);
+  useEffect(() => {
+    const stop = new AbortController();
+    let made: string | null = null;
+    downloadWithProgress(props.url, () => undefined, stop.signal)
+      .then(({ blob }) => {
+        made = URL.createObjectURL(blob);
+        setSrc(made);
+      })
+      .catch(() => undefined);
+    return () => {
+      stop.abort();
+      if (made) URL.revokeObjectURL(made);
+    };
+  }, [props.url]);
+  return src ? <img class="thumb" src={src} alt={props.alt} /> : null;
+}
+
+function DownloadOriginal(props: { url: string; filename: string }) {
+  const [state, setState] = useState<string | null>(null);
+  async function save() {
+    setState("Downloading…");
+    try {
+      const { blob } = await downloadWithProgress(props.url, (received, total) =>
+        setState(total ? `Downloading… ${Math.floor((received / total) * 100)} %` : "Downloading…"),
+      );
+      saveBlob(blob, props.filename);
+      setState(null);
+    } catch (error) {
+      setState(describeError(error));
+    }
+  }
+  return (
+    <>
+      <button type="button" class="button secondary" onClick={() => void save()}>
+        Download the original
+      </button>
+      {state && <p role="status">{state}</p>}
+    </>
+  );
+}
+
 function EvidenceFacts({ evidence, contentUrl, thumbnailUrl }: { evidence: Evidence; contentUrl: string; thumbnailUrl?: string }) {
   const claims = metadataOf(evidence);
   return (
     <>
-      {thumbnailUrl && evidence.has_thumbnail && <img class="thumb" src={thumbnailUrl} alt={`Preview of ${evidence.original_filename}`} />}
+      {thumbnailUrl && evidence.has_thumbnail && <Preview url={thumbnailUrl} alt={`Preview of ${evidence.original_filename}`} />}
       <Definition
         items={[
           ["File", evidence.original_filename],
@@ -163,9 +208,7 @@ function EvidenceFacts({ evidence, contentUrl, thumbnailUrl }: { evidence: Evide
           <Definition items={claims} />
         </details>
       )}
-      <a class="button secondary" href={contentUrl} download={evidence.original_filename}>
-        Download the original
-      </a>
+      <DownloadOriginal url={contentUrl} filename={evidence.original_filename} />
     </>
   );
 }
