@@ -39,6 +39,8 @@ uploads_app = typer.Typer(help="Resumable uploads.", no_args_is_help=True)
 main.add_typer(admin_app, name="admin")
 main.add_typer(keys_app, name="keys")
 main.add_typer(uploads_app, name="uploads")
+blobs_app = typer.Typer(help="The blob store.", no_args_is_help=True)
+main.add_typer(blobs_app, name="blobs")
 
 
 def _settings() -> Settings:
@@ -305,3 +307,27 @@ def expire_uploads() -> None:
     with transaction(engine, writes=True) as db:
         count = uploads.expire(db, staging)
     typer.echo(f"removed {count} expired upload(s)")
+
+
+@blobs_app.command("sweep")
+def sweep_blobs(
+    older_than_hours: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Only what is older than this; the default leaves any write in flight."
+        ),
+    ] = 24.0,
+) -> None:
+    """Remove blobs and staged upload data that no record points at (safe while servers run)."""
+    from datetime import timedelta
+
+    from app.services import orphans
+
+    settings = _settings()
+    engine = make_engine(settings.resolved_database_url)
+    store = open_blob_store(settings.resolved_storage_url)
+    swept = orphans.sweep(engine, store, grace=timedelta(hours=older_than_hours))
+    typer.echo(
+        f"removed {swept.blobs} orphaned blob(s) and {swept.staged} staged item(s); "
+        f"kept {swept.kept}"
+    )

@@ -1,9 +1,9 @@
 """Evidence: files kept byte-exact. Small files come here as multipart; large ones by tus
 (/uploads)."""
 
+import itertools
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -246,11 +246,15 @@ def file_response(item: Evidence, request: Request, plaintext: BlobReader) -> St
     if partial:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{item.size}"
 
-    def body() -> Iterator[bytes]:
-        yield from plaintext.range(start, end)
-
+    # The first piece is read (and decrypted) before any header goes out: a store that does
+    # not answer is a 503 problem then (app/api/faults.py), never a 200 with a cut body.
+    pieces = plaintext.range(start, end)
+    first = next(pieces, b"")
     return StreamingResponse(
-        body(), status_code=206 if partial else 200, media_type=item.media_type, headers=headers
+        itertools.chain([first], pieces),
+        status_code=206 if partial else 200,
+        media_type=item.media_type,
+        headers=headers,
     )
 
 

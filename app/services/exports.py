@@ -16,6 +16,7 @@ from app.models.types import utcnow
 from app.models.user import User
 from app.services import audit, data_keys, evidence
 from app.storage import BlobStore
+from app.storage.crypto import HEADER_SIZE
 
 
 def export_pack(
@@ -43,6 +44,12 @@ def export_pack(
     content = collect(db, victim, actor, filters, notes_of_share=share.id if share else None)
     data_key = data_keys.data_key_for(db, victim.id, keys) if content.evidence else b""
     rows = content.evidence_rows
+
+    if rows:
+        # A store that does not answer fails the pack here, before any header goes out (a
+        # 503, app/api/faults.py), rather than part-way through a 200.
+        first = next(iter(rows.values()))
+        store.read_at(evidence.blob_key(first.blob_id), 0, HEADER_SIZE)
 
     def evidence_bytes(evidence_id: uuid.UUID) -> Iterator[bytes]:
         row = rows[evidence_id]

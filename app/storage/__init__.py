@@ -5,7 +5,9 @@ about a file (its name, type or owner) can be read from the store.
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlparse
@@ -24,6 +26,22 @@ def check_key(key: str) -> str:
     if not KEY_PATTERN.match(key):
         raise ValueError("blob keys are ids")
     return key
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Something in a store, for the orphan sweep: `name` is what the store removes it by,
+    `owner` the id (32 hex) of the record or upload it belongs to."""
+
+    name: str
+    owner: str
+    modified: datetime
+
+
+def owner_of(name: str) -> str | None:
+    """The id a stored name starts with (blob keys, staging files), if it starts with one."""
+    head = name[:32]
+    return head if len(head) == 32 and all(c in "0123456789abcdef" for c in head) else None
 
 
 class BlobWriter(Protocol):
@@ -55,6 +73,10 @@ class BlobStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the blob; a missing blob is not an error."""
+        ...
+
+    def listing(self) -> Iterator[Stored]:
+        """Every finished blob (for the orphan sweep); `name` is its key."""
         ...
 
 

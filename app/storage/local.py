@@ -7,10 +7,22 @@ the folder fsynced, so it is either wholly there or not there at all, even after
 import contextlib
 import os
 import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from app.storage import BlobNotFound, check_key
+from app.storage import KEY_PATTERN, BlobNotFound, Stored, check_key, owner_of
+
+
+def stored_file(path: Path, name: str) -> Stored | None:
+    """A file as the sweep sees it (None if it went meanwhile or is not one of ours)."""
+    owner = owner_of(path.name)
+    try:
+        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except FileNotFoundError:
+        return None
+    return Stored(name=name, owner=owner, modified=modified) if owner else None
 
 
 def fsync_dir(path: Path) -> None:
@@ -81,6 +93,13 @@ class LocalBlobStore:
             return self.path(key).stat().st_size
         except FileNotFoundError as error:
             raise BlobNotFound(key) from error
+
+    def listing(self) -> Iterator[Stored]:
+        for path in self.objects.glob("*/*/*"):
+            if KEY_PATTERN.match(path.name):
+                found = stored_file(path, path.name)
+                if found is not None:
+                    yield found
 
     def delete(self, key: str) -> None:
         path = self.path(key)

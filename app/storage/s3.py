@@ -5,6 +5,7 @@ usual AWS settings (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the instance's
 the URL's user part (s3://KEY:SECRET@BUCKET?…) where a secret store fills in the URL.
 """
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -12,7 +13,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from app.storage import BlobNotFound, check_key
+from app.storage import KEY_PATTERN, BlobNotFound, Stored, check_key, owner_of
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -92,6 +93,34 @@ class S3BlobStore:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def listing(self) -> Iterator[Stored]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix, Delimiter="/"):
+            for item in page.get("Contents", []):
+                key = item["Key"][len(self.prefix) :]
+                owner = owner_of(key)
+                if KEY_PATTERN.match(key) and owner:
+                    yield Stored(name=key, owner=owner, modified=item["LastModified"])
+
+    def unfinished_writes(self) -> Iterator[Stored]:
+        """Multipart uploads never completed (a writer or a staged upload a crash stopped);
+        `name` is "KEY UPLOAD-ID"."""
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for item in page.get("Uploads", []):
+                key = item["Key"][len(self.prefix) :]
+                owner = owner_of(key.removeprefix("staging/"))
+                if owner:
+                    yield Stored(
+                        name=f"{item['Key']} {item['UploadId']}",
+                        owner=owner,
+                        modified=item["Initiated"],
+                    )
+
+    def abort_unfinished(self, name: str) -> None:
+        key, upload_id = name.split(" ", 1)
+        self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
 
 
 class S3BlobWriter:

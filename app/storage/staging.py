@@ -18,12 +18,13 @@ with its tail still there.
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from app.storage import BlobNotFound
+from app.storage import BlobNotFound, Stored, owner_of
 from app.storage.crypto import CIPHER_SEGMENT_SIZE, HEADER_SIZE, SEGMENT_SIZE
-from app.storage.local import LocalBlobStore, fsync_dir
+from app.storage.local import LocalBlobStore, fsync_dir, stored_file
 
 if TYPE_CHECKING:
     from app.storage.s3 import S3BlobStore
@@ -71,6 +72,15 @@ class Staging(Protocol):
         ...
 
     def discard(self, upload_id: str, state: dict[str, Any]) -> None: ...
+
+    def leftovers(self) -> Iterator[Stored]:
+        """Everything staged (for the orphan sweep): `owner` is the upload's id, or for a
+        blob being written, the blob's."""
+        ...
+
+    def remove(self, name: str) -> None:
+        """Remove one thing `leftovers` listed."""
+        ...
 
 
 class LocalStaging:
@@ -162,6 +172,17 @@ class LocalStaging:
     def discard(self, upload_id: str, state: dict[str, Any]) -> None:
         for path in self.folder.glob(f"{upload_id}.*"):
             path.unlink(missing_ok=True)
+
+    def leftovers(self) -> Iterator[Stored]:
+        for path in self.folder.iterdir():
+            found = stored_file(path, path.name)
+            if found is not None:
+                yield found
+
+    def remove(self, name: str) -> None:
+        if "/" in name or name.startswith("."):
+            raise ValueError("not a staging file")
+        (self.folder / name).unlink(missing_ok=True)
 
 
 class S3Staging:
@@ -293,6 +314,22 @@ class S3Staging:
         )
         for item in listing.get("Contents", []):
             self.client.delete_object(Bucket=self.bucket, Key=item["Key"])
+
+    def leftovers(self) -> Iterator[Stored]:
+        prefix = f"{self.store.prefix}staging/"
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                owner = owner_of(item["Key"][len(prefix) :])
+                if owner:
+                    yield Stored(name=item["Key"], owner=owner, modified=item["LastModified"])
+        yield from self.store.unfinished_writes()
+
+    def remove(self, name: str) -> None:
+        if " " in name:
+            self.store.abort_unfinished(name)
+        else:
+            self.client.delete_object(Bucket=self.bucket, Key=name)
 
 
 def staging_for(store: object) -> Staging:

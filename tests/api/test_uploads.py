@@ -23,7 +23,8 @@ from app.cli import main
 from app.models.evidence import Evidence
 from app.models.upload import Upload
 from app.services import evidence as evidence_service
-from app.services import uploads
+from app.services import orphans, uploads
+from app.storage import write_blob
 from app.storage.crypto import SEGMENT_SIZE
 from app.storage.staging import staging_for
 from tests.conftest import AppFactory, ClientFactory
@@ -742,3 +743,78 @@ def test_a_repeated_last_patch_finishes_an_upload_stopped_short_of_evidence(
     assert again.headers["Location"] == f"{EVIDENCE}/{_upload_id(url)}"
     assert _evidence_rows(db_engine) == 1
     assert staged_data(app) == []
+
+
+# The orphan sweep
+
+
+def _orphans(app: FastAPI) -> tuple[str, str]:
+    """What a crash leaves: a finished blob (and its thumbnail) nothing records, and staged
+    data of an upload whose row is gone. Returns the two ids."""
+    store = app.state.runtime.blob_store
+    blob = uuid.uuid4().hex
+    write_blob(store, blob, [b"ciphertext nobody recorded"])
+    write_blob(store, f"{blob}.thumb", [b"its thumbnail"])
+    staged = uuid.uuid4().hex
+    staging = staging_for(store)
+    staging.start(staged, b"WMB1" + b"\x00" * 32, 1000)
+    staging.put_tail(staged, 10, b"a tail")
+    return blob, staged
+
+
+@pytest.mark.parametrize("how", ["service", "command"])
+def test_the_sweep_removes_only_what_nothing_points_at(
+    app: FastAPI,
+    victim: TestClient,
+    db_engine: Engine,
+    data_dir: Path,
+    database_url: str,
+    storage_url: str | None,
+    how: str,
+) -> None:
+    kept = upload_by_tus(victim, iso_media_of_size(2 * MiB), {"filename": "kept.mp4"})
+    content = iso_media_of_size(2 * MiB)
+    in_progress = start_upload(victim, len(content))
+    assert tus_patch(victim, in_progress, 0, content[: MiB + 5]).status_code == 204
+    orphan_blob, orphan_staged = _orphans(app)
+    objects_before, staged_before = stored_objects(app), staged_data(app)
+    assert any(orphan_blob in name for name in objects_before)
+    assert any(orphan_staged in name for name in staged_before)
+
+    def sweep(hours: float) -> str:
+        if how == "service":
+            swept = orphans.sweep(
+                db_engine, app.state.runtime.blob_store, grace=timedelta(hours=hours)
+            )
+            return f"{swept.blobs} {swept.staged}"
+        env = {
+            "WAYMARK_ENVIRONMENT": "development",
+            "WAYMARK_DATA_DIR": str(data_dir),
+            "WAYMARK_DATABASE_URL": database_url,
+            **({"WAYMARK_STORAGE_URL": storage_url} if storage_url else {}),
+        }
+        result = CliRunner(env=env).invoke(
+            main, ["blobs", "sweep", "--older-than-hours", str(hours)]
+        )
+        assert result.exit_code == 0, result.output
+        found = re.match(r"removed (\d+) orphaned blob\(s\) and (\d+) staged", result.output)
+        assert found, result.output
+        return " ".join(found.groups())
+
+    # Within the grace period nothing goes: it may be a write whose record is on its way.
+    assert sweep(24) == "0 0"
+    assert stored_objects(app) == objects_before
+    assert staged_data(app) == staged_before
+
+    # Past it, only the orphans go.
+    removed_blobs, removed_staged = (int(n) for n in sweep(0).split())
+    assert removed_blobs == 2
+    assert removed_staged >= 2
+    assert not any(orphan_blob in name for name in stored_objects(app))
+    assert not any(orphan_staged in name for name in staged_data(app))
+    assert download(victim, kept["id"]).status_code == 200
+    # The upload in progress keeps its staged data and finishes.
+    assert upload_offset(victim, in_progress) == MiB + 5
+    assert tus_patch(victim, in_progress, MiB + 5, content[MiB + 5 :]).status_code == 204
+    assert download(victim, _upload_id(in_progress)).content == content
+    assert sweep(0) == "0 0"

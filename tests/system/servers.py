@@ -6,11 +6,19 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.db import normalise_database_url
+from app.migrations.runner import upgrade_to_head
+from tests.support import missing_service
 
 WAYMARK = str(Path(sys.executable).parent / "waymark")
 
@@ -43,7 +51,8 @@ def running_server(env: dict[str, str], log: Path) -> Iterator[tuple[str, subpro
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                # 503 is an answer too: the server is up, though something it needs is not.
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code in (200, 503):
                     break
             except httpx.TransportError:
                 pass
@@ -59,3 +68,30 @@ def running_server(env: dict[str, str], log: Path) -> Iterator[tuple[str, subpro
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@contextmanager
+def own_database(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[dict[str, str]]:
+    """The settings for a database of this test's own, on the backend the run was asked for
+    (--db): a SQLite file in `data_dir`, or a new PostgreSQL database dropped afterwards."""
+    if request.config.getoption("--db") != "postgresql":
+        env = {"WAYMARK_DATA_DIR": str(data_dir)}
+        migrate(env)
+        yield env
+        return
+    server = make_url(normalise_database_url(request.config.getoption("--pg-url")))
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = f"waymark_sys_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # pragma: no cover - depends on the machine
+        missing_service(f"PostgreSQL is not usable ({type(error).__name__})")
+    url = server.set(database=name).render_as_string(hide_password=False)
+    upgrade_to_head(url)
+    try:
+        yield {"WAYMARK_DATA_DIR": str(data_dir), "WAYMARK_DATABASE_URL": url}
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
