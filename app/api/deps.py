@@ -8,11 +8,13 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.api.faults import dependency_failure
 from app.api.middleware import SAFE_METHODS
 from app.config import Settings
 from app.db import transaction
-from app.errors import Forbidden, NotAuthenticated
+from app.errors import Forbidden, NotAuthenticated, OutOfSpace
 from app.keys import Keys
+from app.logs import get_logger
 from app.models.auth_session import AuthSession
 from app.models.user import Role, User
 from app.services import auth_sessions
@@ -20,6 +22,8 @@ from app.services.evidence import Limits
 from app.services.logins import LoginGuard
 from app.storage import BlobStore
 from app.throttle import Throttle
+
+log = get_logger("waymark.auth")
 
 
 @dataclass
@@ -103,8 +107,15 @@ def _sign_in(
             # the read transaction (nothing written yet) is ended first so that a request
             # never holds two connections at once.
             db.commit()
-            with transaction(runtime.engine, writes=True) as own:
-                auth_sessions.touch(own, resolved.auth_session)
+            try:
+                with transaction(runtime.engine, writes=True) as own:
+                    auth_sessions.touch(own, resolved.auth_session)
+            except Exception as error:
+                # On a full disk a read still works: the session's last-seen time (which only
+                # moves its idle expiry on) is left as it was, and touched on a later request.
+                if not isinstance(dependency_failure(error), OutOfSpace):
+                    raise
+                log.warning("session_touch_skipped", reason="out-of-space")
     return resolved
 
 
