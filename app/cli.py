@@ -23,8 +23,8 @@ from app.keys import load_keys
 from app.models.organisation import Organisation
 from app.models.user import Email, Role, User
 from app.services import accounts, auth_sessions, data_keys, uploads
-from app.storage import open_blob_store
 from app.storage.staging import staging_for
+from app.storage.stores import open_blob_store
 
 main = typer.Typer(help="Waymark: an incident log for people being stalked.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations (advocacy services).", no_args_is_help=True)

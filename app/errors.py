@@ -4,6 +4,13 @@ RFC 9457 problem details. Nothing below app/api/ raises HTTPException."""
 from typing import Any, ClassVar
 
 
+class ClientGone(Exception):
+    """The client went away before its request's body had all arrived. The API's body streams
+    (app/api/streaming.py) raise it in place of the web framework's own exception, so a service
+    reading a body keeps what did arrive without knowing the framework. Nobody is left to
+    answer it: it is logged as status 499."""
+
+
 class DomainError(Exception):
     status: ClassVar[int] = 400
     slug: ClassVar[str] = "bad-request"

@@ -13,10 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from app.config import ConfigurationError, Settings
+from app.storage.crypto import KeyFormatError, SigningKey, load_signing_key, new_signing_key_pem
 
 KEY_BYTES = 32
 
@@ -30,7 +28,7 @@ class Keys:
     # Signs values the server hands out and must recognise later (device cookies).
     secret_key: bytes
     # Signs evidence pack manifests.
-    signing_key: Ed25519PrivateKey
+    signing_key: SigningKey
 
 
 def load_keys(settings: Settings) -> Keys:
@@ -43,14 +41,12 @@ def load_keys(settings: Settings) -> Keys:
     signing_pem = (
         settings.signing_key.get_secret_value().encode()
         if settings.signing_key
-        else _generated_file(settings.keys_dir / "signing.pem", _new_signing_pem)
+        else _generated_file(settings.keys_dir / "signing.pem", new_signing_key_pem)
     )
     try:
-        signing = serialization.load_pem_private_key(signing_pem, password=None)
-    except ValueError as error:
-        raise ConfigurationError("WAYMARK_SIGNING_KEY is not a PEM private key") from error
-    if not isinstance(signing, Ed25519PrivateKey):
-        raise ConfigurationError("WAYMARK_SIGNING_KEY must be an Ed25519 key")
+        signing = load_signing_key(signing_pem)
+    except KeyFormatError as error:
+        raise ConfigurationError(f"WAYMARK_SIGNING_KEY {error}") from error
     return Keys(
         master_key=master, previous_master_keys=previous, secret_key=secret, signing_key=signing
     )
@@ -86,14 +82,6 @@ def _decode_key(encoded: str, setting: str) -> bytes:
     if len(key) != KEY_BYTES:
         raise ConfigurationError(f"{setting} must be {KEY_BYTES} bytes")
     return key
-
-
-def _new_signing_pem() -> bytes:
-    return Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
 
 
 def _generated_file(path: Path, make: Callable[[], bytes]) -> bytes:

@@ -41,7 +41,7 @@ from app.logs import configure_logging
 from app.services.auth_sessions import Lifetimes
 from app.services.evidence import Limits
 from app.services.logins import LoginGuard
-from app.storage import open_blob_store
+from app.storage.stores import open_blob_store
 from app.throttle import MemoryThrottle, RedisThrottle, Throttle
 
 API_PREFIX = "/api/v1"

@@ -15,6 +15,7 @@ from app.api.exports import PackFiltersDep, pack_response
 from app.api.pages import CursorParam, Limit, Order, Page
 from app.api.timeline import timeline_filters
 from app.errors import NotFound
+from app.export.exports import export_pack
 from app.models.advocate_note import AdvocateNoteCreate, AdvocateNotePublic
 from app.models.evidence import Evidence, EvidencePublic
 from app.models.incident import IncidentPublic
@@ -22,7 +23,6 @@ from app.models.share import CasePublic, Share
 from app.models.user import User
 from app.services import advocate_notes, data_keys, evidence, incidents, records, sharing, timeline
 from app.services.downloads import RangeNotSatisfiable, parse_range
-from app.services.exports import export_pack
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 

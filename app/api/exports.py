@@ -10,9 +10,10 @@ from app.api.deps import CurrentVictim, RuntimeDep, SessionDep, writes_on_read
 from app.api.pages import comma_separated
 from app.errors import InvalidInput
 from app.export.content import Include, PackFilters
-from app.export.pack import Pack, grouped, key_fingerprint, public_key_pem
+from app.export.exports import export_pack
+from app.export.pack import Pack, grouped
 from app.services.downloads import content_disposition
-from app.services.exports import export_pack
+from app.storage.crypto import key_fingerprint, public_key_pem
 
 router = APIRouter(tags=["exports"])
 

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.faults import dependency_failure
 from app.api.problems import PROBLEM_JSON, problem_type
+from app.errors import ClientGone
 from app.logs import get_logger
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -90,7 +91,7 @@ class RequestLogMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)
-        except ClientDisconnect:
+        except (ClientDisconnect, ClientGone):
             status = 499  # nginx's "client closed request": nobody is left to answer
         except Exception as error:
             failure = dependency_failure(error)

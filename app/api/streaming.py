@@ -21,7 +21,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from app.errors import InvalidInput
+from app.errors import ClientGone, InvalidInput
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_PARTS = 16
@@ -43,7 +43,7 @@ def body_chunks(request: Request) -> Iterator[bytes]:
         while more and size < BATCH_BYTES:
             message = await request.receive()
             if message["type"] == "http.disconnect":
-                raise ClientDisconnect()
+                raise ClientGone()
             chunk: bytes = message.get("body", b"")
             chunks.append(chunk)
             size += len(chunk)
@@ -131,11 +131,11 @@ class _ReadAhead:
             except (anyio.EndOfStream, anyio.ClosedResourceError):
                 # The reader was cancelled before the body ended (the server is stopping):
                 # for the consumer that is the same as the client going away.
-                raise ClientDisconnect() from None
+                raise ClientGone() from None
             if item is None:
                 return
             if isinstance(item, ClientDisconnect):
-                raise item
+                raise ClientGone() from item
             yield item
 
     async def _next(self) -> _Item:

@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from zipstream import ZipStream
 
 from app import __version__
 from app.export.content import AuditEntry, PackContent, evidence_numbers, utc_stamp
 from app.models.evidence import EvidencePublic
 from app.services.media_types import accepted
+from app.storage.crypto import SigningKey, key_fingerprint, public_key_pem, sign
 
 # Decrypted evidence bytes for one file: (evidence id) -> chunks.
 EvidenceSource = Callable[[uuid.UUID], Iterator[bytes]]
@@ -39,15 +38,6 @@ class Pack:
     chunks: Iterator[bytes]
 
 
-def key_fingerprint(public_key: Ed25519PublicKey) -> str:
-    """The SHA-256 of the key's DER SubjectPublicKeyInfo, in lower-case hex, as
-    `openssl pkey -pubin -in signing-key.pub -outform DER | sha256sum` prints it."""
-    der = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(der).hexdigest()
-
-
 def grouped(fingerprint: str) -> str:
     """The fingerprint in 16 groups of four, to be read aloud or compared by eye."""
     return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
@@ -58,12 +48,6 @@ def same_fingerprint(given: str, fingerprint: str) -> bool:
     in groups, with colons, or with a "SHA256:" prefix."""
     cleaned = given.strip().lower().removeprefix("sha256:")
     return re.sub(r"[\s:]", "", cleaned) == fingerprint
-
-
-def public_key_pem(public_key: Ed25519PublicKey) -> bytes:
-    return public_key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
 
 
 def _slug(name: str) -> str:
@@ -311,7 +295,7 @@ Folder: {folder}
 def build(
     content: PackContent,
     *,
-    signing_key: Ed25519PrivateKey,
+    signing_key: SigningKey,
     generated_at: datetime,
     evidence_bytes: EvidenceSource,
 ) -> Pack:
@@ -342,10 +326,10 @@ def build(
         for item in content.evidence
     ]
     small["manifest.json"] = _manifest(content, generated_at, fingerprint, files)
-    small["manifest.sig"] = base64.b64encode(signing_key.sign(small["manifest.json"])) + b"\n"
+    small["manifest.sig"] = base64.b64encode(sign(signing_key, small["manifest.json"])) + b"\n"
     small["SHA256SUMS"] = _sha256sums(files, small)
     assert small["SHA256SUMS"].count(b"\n") == listed
-    small["SHA256SUMS.sig"] = signing_key.sign(small["SHA256SUMS"])
+    small["SHA256SUMS.sig"] = sign(signing_key, small["SHA256SUMS"])
 
     stream = ZipStream(sized=True)
     for name, data in small.items():

@@ -1,7 +1,6 @@
 """Signed-in sessions: opaque tokens, stored only as hashes, with idle and absolute limits."""
 
 import hashlib
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from app.errors import NotFound
 from app.models.auth_session import AuthSession
 from app.models.types import utcnow
 from app.models.user import User
+from app.storage.crypto import same_mac
 
 TOKEN_BYTES = 32  # 256 bits
 PROOF_HEADER = "Session-Proof"
@@ -84,7 +84,7 @@ def proof_matches(auth_session: AuthSession, proof: str | None) -> bool:
     """A session made without a proof needs none; one made with it needs exactly that one."""
     if auth_session.proof_hash is None:
         return True
-    return proof is not None and hmac.compare_digest(hash_token(proof), auth_session.proof_hash)
+    return proof is not None and same_mac(hash_token(proof), auth_session.proof_hash)
 
 
 def resolve(

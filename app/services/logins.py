@@ -7,8 +7,6 @@ cookies"): the victim's own phone keeps working while strangers are slowed down.
 """
 
 import base64
-import hashlib
-import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from sqlmodel import Session
 from app.errors import Forbidden, LoginFailed, TooManyRequests
 from app.models.user import User
 from app.services import accounts, audit, auth_sessions
+from app.storage.crypto import mac, same_mac
 from app.throttle import Policy, Throttle
 
 IP_POLICY = Policy(free_failures=30)
@@ -51,7 +50,7 @@ class LoginGuard:
 
     def _mac(self, *parts: str) -> str:
         message = "\x1f".join(parts).encode()
-        digest = hmac.new(self._secret, message, hashlib.sha256).digest()
+        digest = mac(self._secret, message)
         return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
 
     def issue_device_cookie(self, email: str) -> str:
@@ -61,8 +60,8 @@ class LoginGuard:
     def _trusted_device(self, email: str, cookie: str | None) -> str | None:
         if not cookie or cookie.count(".") != 1:
             return None
-        nonce, mac = cookie.split(".")
-        return nonce if hmac.compare_digest(mac, self._mac("device", email, nonce)) else None
+        nonce, signature = cookie.split(".")
+        return nonce if same_mac(signature, self._mac("device", email, nonce)) else None
 
     def _keys(
         self, email: str, client_ip: str, device_cookie: str | None

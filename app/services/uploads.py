@@ -17,7 +17,6 @@ lost never sends the file again.
 import base64
 import binascii
 import hashlib
-import secrets
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -26,15 +25,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Engine
 from sqlmodel import Session, col, delete, select, update
-from starlette.requests import ClientDisconnect
 
 from app.db import transaction
 from app.errors import (
+    ClientGone,
     Conflict,
     DomainError,
     InvalidInput,
@@ -51,12 +47,13 @@ from app.services import data_keys, evidence, incidents
 from app.services.media_types import SNIFF_BYTES, sniff
 from app.storage import BlobStore
 from app.storage.crypto import (
-    MAGIC,
-    SALT_SIZE,
     SEGMENT_SIZE,
     TAG_SIZE,
     SegmentWriter,
     ciphertext_size,
+    new_blob_header,
+    open_tail,
+    seal_tail,
     segment_count,
 )
 from app.storage.reader import BlobReader
@@ -110,26 +107,6 @@ def parse_metadata(header: str | None) -> dict[str, str]:
     return result
 
 
-def _tail_cipher(data_key: bytes, header: bytes) -> AESGCM:
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=header[len(MAGIC) :], info=b"waymark tail v1"
-    ).derive(data_key)
-    return AESGCM(key)
-
-
-def _seal_tail(data_key: bytes, header: bytes, offset: int, plaintext: bytes) -> bytes:
-    nonce = secrets.token_bytes(12)
-    return nonce + _tail_cipher(data_key, header).encrypt(
-        nonce, plaintext, offset.to_bytes(8, "big")
-    )
-
-
-def _open_tail(data_key: bytes, header: bytes, offset: int, sealed: bytes) -> bytes:
-    return _tail_cipher(data_key, header).decrypt(
-        sealed[:12], sealed[12:], offset.to_bytes(8, "big")
-    )
-
-
 def finished(db: Session, owner_id: uuid.UUID, upload_id: uuid.UUID) -> Evidence | None:
     """The evidence an upload became (it has the upload's id), if it is finished."""
     return db.exec(
@@ -164,7 +141,7 @@ def create(
     incidents.require_owned(db, owner.id, fields.incident_ids)
     data_keys.data_key_for(db, owner.id, keys)
     upload_id = uuid.uuid4()
-    header = MAGIC + secrets.token_bytes(SALT_SIZE)
+    header = new_blob_header()
     state = staging.start(upload_id.hex, header, ciphertext_size(length))
     upload = Upload(
         id=upload_id,
@@ -315,7 +292,7 @@ def _receive(
     try:
         for batch in body:
             receiver.take(batch)
-    except ClientDisconnect:
+    except ClientGone:
         # Keep what did arrive: the client will ask for the offset and send the rest.
         receiver.keep_what_arrived()
         raise
@@ -387,7 +364,7 @@ class _Receiver:
         sealed = self.staging.get_tail(self.key, self.position)
         if sealed is None:
             raise Conflict("This upload's stored data is missing; start it again.")
-        return _open_tail(self.data_key, self.upload.blob_header, self.position, sealed)
+        return open_tail(self.data_key, self.upload.blob_header, self.position, sealed)
 
     def take(self, batch: bytes) -> None:
         if self.position + len(batch) > self.upload.length:
@@ -467,7 +444,7 @@ class _Receiver:
         """Make the bytes so far durable, then record the offset (never the other way round)."""
         self.staging.sync(self.key)
         if self.carry:
-            tail = _seal_tail(
+            tail = seal_tail(
                 self.data_key, self.upload.blob_header, self.position, bytes(self.carry)
             )
             self.staging.put_tail(self.key, self.position, tail)

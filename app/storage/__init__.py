@@ -8,11 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
-from urllib.parse import unquote, urlparse
-
-from app.config import ConfigurationError
 
 # An id in hex, optionally with a derivative's suffix ("….thumb"). Nothing else is a key.
 KEY_PATTERN = re.compile(r"^[0-9a-f]{32}(\.[a-z]{1,16})?$")
@@ -93,18 +89,3 @@ def write_blob(store: BlobStore, key: str, chunks: Iterable[bytes]) -> int:
         writer.abort()
         raise
     return written
-
-
-def open_blob_store(url: str) -> BlobStore:
-    parsed = urlparse(url)
-    if parsed.scheme == "file":
-        from app.storage.local import LocalBlobStore
-
-        return LocalBlobStore(Path(unquote(parsed.path)))
-    if parsed.scheme == "s3":
-        from app.storage.s3 import S3BlobStore
-
-        return S3BlobStore.from_url(url)
-    raise ConfigurationError(
-        f"WAYMARK_STORAGE_URL must be file:///… or s3://bucket?endpoint=…, not {parsed.scheme!r}"
-    )

@@ -1,4 +1,8 @@
-"""Encryption at rest (DESIGN §5).
+"""The app's cryptography, all of it: encryption at rest, the keyed MACs and the signatures.
+Nothing else in app/ imports `cryptography` or `hmac` (tests/test_layers.py checks), so every
+primitive, key size and nonce rule can be reviewed in this one file.
+
+Encryption at rest (DESIGN §5).
 
 Every victim has a random 256-bit data key, kept only wrapped by the operator's master key.
 Each blob is encrypted under its own key, derived from the data key and a random salt in the
@@ -24,17 +28,24 @@ Associated data (canonical, every part length-prefixed so no two bindings encode
 docs/security.md describes which columns are sealed.
 """
 
+import binascii
 import functools
+import hashlib
 import hmac
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+# The pack's signing key and the key that checks its signatures.
+SigningKey = Ed25519PrivateKey
+VerifyKey = Ed25519PublicKey
 
 MAGIC = b"WMB1"
 SALT_SIZE = 32
@@ -153,6 +164,11 @@ def unwrap_key(master_key: bytes, wrapped: bytes, context: bytes) -> bytes:
         raise DecryptionError("the data key does not open with this master key") from error
 
 
+def new_blob_header() -> bytes:
+    """A new blob's header: the magic and a fresh salt (so a fresh blob key)."""
+    return MAGIC + secrets.token_bytes(SALT_SIZE)
+
+
 def _nonce(index: int, last: bool) -> bytes:
     return index.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
@@ -189,7 +205,7 @@ class SegmentWriter:
 
     def __post_init__(self) -> None:
         if not self.header:
-            self.header = MAGIC + secrets.token_bytes(SALT_SIZE)
+            self.header = new_blob_header()
         self._cipher = _blob_cipher(self.data_key, self.header)
         self._last = segment_count(self.size) - 1
 
@@ -224,7 +240,7 @@ class StreamEncryptor:
     """
 
     def __init__(self, data_key: bytes) -> None:
-        self.header = MAGIC + secrets.token_bytes(SALT_SIZE)
+        self.header = new_blob_header()
         self._cipher = _blob_cipher(data_key, self.header)
         self._buffer = bytearray()
         self._index = 0
@@ -301,3 +317,106 @@ def _open(
         return cipher.decrypt(_nonce(index, last), sealed, header)
     except InvalidTag as error:
         raise DecryptionError(f"segment {index} does not decrypt") from error
+
+
+# An unfinished upload's last partial append (its "tail", fewer bytes than a whole append)
+# waits in staging sealed under a key of its own, derived from the blob's data key and header,
+# with the upload offset it ends at bound in: a tail cannot be replayed at another offset.
+_TAIL_NONCE_SIZE = 12
+
+
+def _tail_cipher(data_key: bytes, header: bytes) -> AESGCM:
+    key = HKDF(
+        algorithm=hashes.SHA256(),
+        length=KEY_SIZE,
+        salt=header[len(MAGIC) :],
+        info=b"waymark tail v1",
+    ).derive(data_key)
+    return AESGCM(key)
+
+
+def seal_tail(data_key: bytes, header: bytes, offset: int, plaintext: bytes) -> bytes:
+    nonce = secrets.token_bytes(_TAIL_NONCE_SIZE)
+    return nonce + _tail_cipher(data_key, header).encrypt(
+        nonce, plaintext, offset.to_bytes(8, "big")
+    )
+
+
+def open_tail(data_key: bytes, header: bytes, offset: int, sealed: bytes) -> bytes:
+    nonce, rest = sealed[:_TAIL_NONCE_SIZE], sealed[_TAIL_NONCE_SIZE:]
+    try:
+        return _tail_cipher(data_key, header).decrypt(nonce, rest, offset.to_bytes(8, "big"))
+    except InvalidTag as error:
+        raise DecryptionError("the upload's stored tail does not decrypt") from error
+
+
+def mac(key: bytes, message: bytes) -> bytes:
+    """HMAC-SHA-256 of `message` under `key`."""
+    return hmac.digest(key, message, "sha256")
+
+
+def same_mac(given: str, expected: str) -> bool:
+    """Compare MACs (or a secret's hashes) in constant time, so a guesser learns nothing from
+    how long it took."""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+class KeyFormatError(ValueError):
+    """A key that cannot be read, or is not an Ed25519 key. Its message completes a sentence
+    that starts with where the key came from ("WAYMARK_SIGNING_KEY is not a PEM private key")."""
+
+
+def new_signing_key_pem() -> bytes:
+    """A fresh Ed25519 private key, PEM (PKCS#8), unencrypted."""
+    return SigningKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def load_signing_key(pem: bytes) -> SigningKey:
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as error:
+        raise KeyFormatError("is not a PEM private key") from error
+    if not isinstance(key, SigningKey):
+        raise KeyFormatError("must be an Ed25519 key")
+    return key
+
+
+def load_verify_key(pem: bytes) -> VerifyKey:
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except (ValueError, binascii.Error, UnsupportedAlgorithm) as error:
+        raise KeyFormatError("cannot be read") from error
+    if not isinstance(key, VerifyKey):
+        raise KeyFormatError("is not an Ed25519 key")
+    return key
+
+
+def sign(key: SigningKey, message: bytes) -> bytes:
+    return key.sign(message)
+
+
+def signature_holds(key: VerifyKey, signature: bytes, message: bytes) -> bool:
+    try:
+        key.verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def key_fingerprint(key: VerifyKey) -> str:
+    """The SHA-256 of the key's DER SubjectPublicKeyInfo, in lower-case hex, as
+    `openssl pkey -pubin -in signing-key.pub -outform DER | sha256sum` prints it."""
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()
+
+
+def public_key_pem(key: VerifyKey) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )

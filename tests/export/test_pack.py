@@ -29,8 +29,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.export.pack import key_fingerprint, public_key_pem
 from app.main import create_app
+from app.storage.crypto import key_fingerprint, public_key_pem
 from tests.conftest import ClientFactory, _empty_all_tables
 from tests.factories.accounts import assert_problem
 from tests.factories.evidence import png_screenshot, sha256_of, upload_evidence

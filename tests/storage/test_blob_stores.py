@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from app.storage import BlobNotFound, BlobStore, open_blob_store, write_blob
+from app.storage import BlobNotFound, BlobStore, write_blob
 from app.storage.local import LocalBlobStore
 from app.storage.s3 import PART_SIZE
+from app.storage.stores import open_blob_store
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from app.storage import BlobStore, open_blob_store
+from app.storage import BlobStore
 from app.storage.crypto import HEADER_SIZE, MAGIC, SALT_SIZE
 from app.storage.local import LocalBlobStore
 from app.storage.s3 import S3BlobStore
 from app.storage.staging import Staging, staging_for
+from app.storage.stores import open_blob_store
 
 
 @pytest.fixture(params=["local", "s3"])
