@@ -2,18 +2,17 @@
 never change a victim's records. Every look they take is on the victim's audit trail."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
 
 from app.api.deps import CurrentAdvocate, RuntimeDep, SessionDep, writes_on_read
 from app.api.evidence import file_response
 from app.api.exports import PackFiltersDep, pack_response
-from app.api.pages import CursorParam, Limit, Order, Page
-from app.api.timeline import timeline_filters
+from app.api.pages import Page
+from app.api.timeline import TimelineQueryDep
 from app.errors import NotFound
 from app.export.exports import export_pack
 from app.models.advocate_note import AdvocateNoteCreate, AdvocateNotePublic
@@ -64,24 +63,17 @@ def read_case(case: SharedCase, db: SessionDep) -> CasePublic:
     "/{case_id}/timeline", response_model=timeline.TimelinePage, dependencies=RECORDS_A_VIEW
 )
 def read_case_timeline(
-    case: SharedCase,
-    db: SessionDep,
-    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
-    kinds: Annotated[str | None, Query(max_length=200)] = None,
-    behaviours: Annotated[str | None, Query(max_length=400)] = None,
-    crime_reference: Annotated[str | None, Query(max_length=64)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    order: Order = Order.asc,
-    limit: Limit = 50,
-    cursor: CursorParam = None,
+    case: SharedCase, db: SessionDep, query: TimelineQueryDep
 ) -> timeline.TimelinePage:
     """The victim's timeline, as they see it (withdrawn records stay hidden)."""
-    filters = timeline_filters(start, end, kinds, behaviours, crime_reference, q, False)
-    filters = timeline.Filters(**{**filters.__dict__, "notes_of_share": case.share.id})
     sharing.viewed(db, case.share, case.advocate, "case.viewed", "share", case.share.id)
     return timeline.page(
-        db, case.victim.id, filters, limit=limit, cursor=cursor, descending=order is Order.desc
+        db,
+        case.victim.id,
+        replace(query.filters, notes_of_share=case.share.id),
+        limit=query.limit,
+        cursor=query.cursor,
+        descending=query.descending,
     )
 
 

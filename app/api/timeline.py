@@ -1,9 +1,10 @@
 """The timeline: everything in one list, in time order."""
 
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime
 
 from app.api.deps import CurrentVictim, SessionDep
@@ -32,36 +33,15 @@ def _in_utc(value: datetime | None, field: str) -> datetime | None:
         raise InvalidInput("This time is out of range.", field=field, where="query") from error
 
 
-def timeline_filters(
-    start: AwareDatetime | None,
-    end: AwareDatetime | None,
-    kinds: str | None,
-    behaviours: str | None,
-    crime_reference: str | None,
-    q: str | None,
-    include_withdrawn: bool,
-) -> timeline.Filters:
-    if start and end and end <= start:
-        raise InvalidInput("'to' must be after 'from'.", field="to", where="query")
-    if crime_reference and has_control_characters(crime_reference):
-        raise InvalidInput(
-            "must not contain control characters", field="crime_reference", where="query"
-        )
-    return timeline.Filters(
-        start=_in_utc(start, "from"),
-        end=_in_utc(end, "to"),
-        kinds=frozenset(comma_separated(kinds, Kind, "kinds")) or None,
-        behaviours=tuple(comma_separated(behaviours, Behaviour, "behaviours")),
-        crime_reference=(crime_reference or "").strip() or None,
-        query=(q or "").strip() or None,
-        include_withdrawn=include_withdrawn,
-    )
+@dataclass(frozen=True)
+class TimelineQuery:
+    filters: timeline.Filters
+    limit: int
+    cursor: str | None
+    descending: bool
 
 
-@router.get("", response_model=timeline.TimelinePage)
-def read_timeline(
-    victim: CurrentVictim,
-    db: SessionDep,
+def timeline_query(
     start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
     kinds: Annotated[
@@ -75,11 +55,43 @@ def read_timeline(
     order: Order = Order.asc,
     limit: Limit = 50,
     cursor: CursorParam = None,
+) -> TimelineQuery:
+    """The timeline's filters and paging, read and checked in one place for the victim's
+    timeline and the advocate's view of a case."""
+    if start and end and end <= start:
+        raise InvalidInput("'to' must be after 'from'.", field="to", where="query")
+    if crime_reference and has_control_characters(crime_reference):
+        raise InvalidInput(
+            "must not contain control characters", field="crime_reference", where="query"
+        )
+    filters = timeline.Filters(
+        start=_in_utc(start, "from"),
+        end=_in_utc(end, "to"),
+        kinds=frozenset(comma_separated(kinds, Kind, "kinds")) or None,
+        behaviours=tuple(comma_separated(behaviours, Behaviour, "behaviours")),
+        crime_reference=(crime_reference or "").strip() or None,
+        query=(q or "").strip() or None,
+    )
+    return TimelineQuery(filters, limit, cursor, descending=order is Order.desc)
+
+
+TimelineQueryDep = Annotated[TimelineQuery, Depends(timeline_query)]
+
+
+@router.get("", response_model=timeline.TimelinePage)
+def read_timeline(
+    victim: CurrentVictim,
+    db: SessionDep,
+    query: TimelineQueryDep,
     include_withdrawn: IncludeWithdrawn = False,
 ) -> Response:
     """Everything you have logged, merged in time order, with filters and search."""
-    filters = timeline_filters(start, end, kinds, behaviours, crime_reference, q, include_withdrawn)
     page = timeline.page(
-        db, victim.id, filters, limit=limit, cursor=cursor, descending=order is Order.desc
+        db,
+        victim.id,
+        replace(query.filters, include_withdrawn=include_withdrawn),
+        limit=query.limit,
+        cursor=query.cursor,
+        descending=query.descending,
     )
     return json_response(page)

@@ -370,9 +370,32 @@ def test_a_note_on_the_timeline_is_the_note_as_its_case_gives_it(world: World) -
         assert item["summary"] == f"Note from {note['author']['display_name']}: {NOTE}"
 
 
-def test_the_case_timeline_validates_filters_like_the_victims(world: World) -> None:
-    assert_problem(world.advocate.get(case_url(world.case_id, "/timeline?kinds=gossip")), 422)
-    assert_problem(world.advocate.get(case_url(world.case_id, "/timeline?cursor=nonsense")), 422)
+BAD_TIMELINE_QUERIES = (
+    "kinds=gossip",
+    "behaviours=glaring",
+    "cursor=nonsense",
+    f"cursor={'x' * 513}",
+    "from=2026-03-01T00:00:00Z&to=2026-02-01T00:00:00Z",
+    "from=2026-03-01T00:00:00",  # no time zone
+    "from=0001-01-01T00:30:00%2B01:00",  # before year 1 in UTC
+    "crime_reference=AB%0712",  # a control character (BEL)
+    f"crime_reference={'R' * 65}",
+    f"q={'word ' * 41}",
+    "limit=0",
+    "limit=201",
+    "order=sideways",
+)
+
+
+@pytest.mark.parametrize("query", BAD_TIMELINE_QUERIES)
+def test_the_case_timeline_validates_its_query_as_the_victims_does(
+    world: World, query: str
+) -> None:
+    victims = world.victim.get(f"/api/v1/timeline?{query}")
+    advocates = world.advocate.get(case_url(world.case_id, f"/timeline?{query}"))
+
+    assert advocates.status_code == victims.status_code == 422
+    assert assert_problem(advocates, 422) == assert_problem(victims, 422)
 
 
 def test_an_incident_reads_as_the_victim_reads_it(world: World) -> None:
