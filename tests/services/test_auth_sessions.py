@@ -57,7 +57,7 @@ def test_a_live_token_resolves_to_its_user(db: Session) -> None:
     user = _user(db)
     token = auth_sessions.start(db, user, None, LIFETIMES)
 
-    resolved = auth_sessions.resolve(db, token, LIFETIMES)
+    resolved = auth_sessions.resolve(db, token, LIFETIMES, None)
 
     assert resolved is not None
     assert resolved.user.id == user.id
@@ -68,7 +68,7 @@ def test_a_live_token_resolves_to_its_user(db: Session) -> None:
 def test_an_unknown_token_resolves_to_nobody(db: Session, token: str) -> None:
     auth_sessions.start(db, _user(db), None, LIFETIMES)
 
-    assert auth_sessions.resolve(db, token, LIFETIMES) is None
+    assert auth_sessions.resolve(db, token, LIFETIMES, None) is None
 
 
 def test_a_session_idle_past_the_timeout_is_refused(db: Session) -> None:
@@ -77,7 +77,7 @@ def test_a_session_idle_past_the_timeout_is_refused(db: Session) -> None:
     stored.last_used_at = utcnow() - LIFETIMES.idle - timedelta(seconds=1)
     db.flush()
 
-    assert auth_sessions.resolve(db, token, LIFETIMES) is None
+    assert auth_sessions.resolve(db, token, LIFETIMES, None) is None
 
 
 def test_a_session_past_its_absolute_lifetime_is_refused_even_if_busy(db: Session) -> None:
@@ -86,7 +86,7 @@ def test_a_session_past_its_absolute_lifetime_is_refused_even_if_busy(db: Sessio
     stored.expires_at = utcnow() - timedelta(seconds=1)
     db.flush()
 
-    assert auth_sessions.resolve(db, token, LIFETIMES) is None
+    assert auth_sessions.resolve(db, token, LIFETIMES, None) is None
 
 
 def test_a_session_in_use_is_touched_at_most_once_a_minute(db: Session) -> None:
@@ -104,7 +104,7 @@ def test_a_session_in_use_is_touched_at_most_once_a_minute(db: Session) -> None:
     touched = _stored(db, token)
     assert touched.last_used_at > earlier + timedelta(minutes=20)
     assert not auth_sessions.touch_due(touched)
-    assert auth_sessions.resolve(db, token, LIFETIMES) is not None
+    assert auth_sessions.resolve(db, token, LIFETIMES, None) is not None
 
 
 def test_a_session_of_a_deactivated_user_is_refused(db: Session) -> None:
@@ -113,7 +113,7 @@ def test_a_session_of_a_deactivated_user_is_refused(db: Session) -> None:
     user.active = False
     db.flush()
 
-    assert auth_sessions.resolve(db, token, LIFETIMES) is None
+    assert auth_sessions.resolve(db, token, LIFETIMES, None) is None
 
 
 def test_purge_removes_only_dead_sessions(db: Session) -> None:
@@ -141,7 +141,7 @@ def test_list_and_revoke_are_scoped_to_the_owner(db: Session) -> None:
         auth_sessions.revoke(db, other, owners_session.id)
     with pytest.raises(NotFound):
         auth_sessions.revoke(db, owner, uuid.uuid4())
-    assert auth_sessions.resolve(db, owners_token, LIFETIMES) is not None
+    assert auth_sessions.resolve(db, owners_token, LIFETIMES, None) is not None
 
 
 def test_revoke_all_keeps_the_one_asked_for(db: Session) -> None:
@@ -152,8 +152,8 @@ def test_revoke_all_keeps_the_one_asked_for(db: Session) -> None:
     ended = auth_sessions.revoke_all(db, owner, except_id=_stored(db, keep).id)
 
     assert ended == 2
-    assert auth_sessions.resolve(db, keep, LIFETIMES) is not None
-    assert auth_sessions.resolve(db, others_token, LIFETIMES) is not None
+    assert auth_sessions.resolve(db, keep, LIFETIMES, None) is not None
+    assert auth_sessions.resolve(db, others_token, LIFETIMES, None) is not None
     assert auth_sessions.revoke_all(db, owner) == 1
 
 
