@@ -1,4 +1,5 @@
-"""Evidence packs for the police: a streamed zip with its exact size (DESIGN §6)."""
+"""Evidence packs for the police: a streamed zip with its exact size
+(docs/adr/0006-pack-format.md)."""
 
 from typing import Annotated, Any
 

@@ -1,1 +1,2 @@
-"""The evidence pack (DESIGN §6): what reaches the police, readable and checkable by anyone."""
+"""The evidence pack: what reaches the police, readable and checkable by anyone
+(docs/architecture.md, "The evidence pack"; docs/adr/0006-pack-format.md)."""

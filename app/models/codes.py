@@ -1,4 +1,5 @@
-"""The controlled vocabularies of DESIGN §2. Codes are part of the API: append, never rename."""
+"""The controlled vocabularies (docs/architecture.md, "The controlled vocabularies"). Codes are
+part of the API: append, never rename."""
 
 from enum import StrEnum
 

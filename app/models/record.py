@@ -1,5 +1,5 @@
 """What every record a victim keeps has in common: an owner, server times, revisions and
-withdrawal. Records are never silently changed (DESIGN §2)."""
+withdrawal. Records are never silently changed (docs/architecture.md, "The record machinery")."""
 
 import uuid
 from datetime import datetime

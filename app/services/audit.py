@@ -1,4 +1,5 @@
-"""The audit trail: append-only, hash-chained per victim (DESIGN §2).
+"""The audit trail: append-only, hash-chained per victim (docs/architecture.md, "The record
+machinery").
 
 hash = sha256(prev_hash || canonical event), where the canonical event is compact, key-sorted
 JSON of the fields below. Anyone can recompute it from audit.json in a pack.

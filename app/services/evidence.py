@@ -1,4 +1,5 @@
-"""Evidence: files kept byte-exact, hashed and encrypted as they arrive (DESIGN §5).
+"""Evidence: files kept byte-exact, hashed and encrypted as they arrive (docs/architecture.md,
+"Evidence: from the phone to the blob store").
 
 A file comes in through Ingest, whichever way it was uploaded: every chunk is counted against
 the limits, hashed, checked for its type once the first bytes are in, encrypted and written to

@@ -1,5 +1,6 @@
-"""What kind of file this is, from its bytes alone (DESIGN §5). The name and the type a phone
-claims are never trusted: a renamed executable stays an executable.
+"""What kind of file this is, from its bytes alone (docs/architecture.md, "What kinds of file
+are kept"). The name and the type a phone claims are never trusted: a renamed executable stays
+an executable.
 
 Only the kinds of evidence victims keep are accepted: photos (HEIC included), video (MP4, MOV,
 WebM, 3GP), audio and voicemail (AMR, M4A, MP3, WAV, OGG), PDF, plain text, CSV call logs and

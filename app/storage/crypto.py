@@ -2,7 +2,8 @@
 Nothing else in app/ imports `cryptography` or `hmac` (tests/test_layers.py checks), so every
 primitive, key size and nonce rule can be reviewed in this one file.
 
-Encryption at rest (DESIGN §5).
+Encryption at rest (docs/architecture.md, "The blob format";
+docs/adr/0005-segmented-aes-gcm-blobs.md).
 
 Every victim has a random 256-bit data key, kept only wrapped by the operator's master key.
 Each blob is encrypted under its own key, derived from the data key and a random salt in the

@@ -156,7 +156,7 @@ def test_log_an_incident_with_every_field(client: TestClient) -> None:
     assert incident["occurred_until"] == "2026-10-01T23:00:00+01:00"
     assert incident["time_is_approximate"] is True
     assert incident["location"] == "Platform 2, Cambridge station"
-    # One of each, in the canonical order of DESIGN §2.
+    # One of each, in the vocabulary's own order (app/models/codes.py).
     assert incident["behaviours"] == ["following", "threats"]
     assert incident["channel"] == "in_person"
     assert incident["description"] == body["description"]

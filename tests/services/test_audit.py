@@ -42,7 +42,8 @@ def _stored(db: Session, victim: User) -> list[AuditEvent]:
 
 
 def _expected_hash(prev_hash: str, event: AuditEvent) -> str:
-    """DESIGN §2's formula, written out independently of the service."""
+    """The formula in docs/architecture.md ("The record machinery"), written out independently
+    of the service."""
     canonical: dict[str, Any] = {
         "action": event.action,
         "actor_id": str(event.actor_id),

@@ -1,4 +1,5 @@
-"""What kind of file this is, from its first bytes alone: the allowlist of DESIGN §5."""
+"""What kind of file this is, from its first bytes alone: the allowlist in docs/architecture.md
+("What kinds of file are kept")."""
 
 import io
 import secrets

@@ -1,4 +1,5 @@
-// The controlled vocabularies (DESIGN §2), in plain words.
+// The controlled vocabularies, in plain words (app/models/codes.py; docs/architecture.md,
+// "The controlled vocabularies").
 
 export const BEHAVIOURS: [string, string][] = [
   ["following", "Following me"],

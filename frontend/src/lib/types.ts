@@ -1,4 +1,5 @@
-// The API's shapes (app/models/*.py, DESIGN §4). Only what the app reads is typed.
+// The API's shapes (app/models/*.py, and the OpenAPI document at /api/v1/openapi.json).
+// Only what the app reads is typed.
 
 export type Role = "victim" | "advocate" | "admin";
 
