@@ -131,7 +131,7 @@ class Unavailable(DomainError):
 
     status = 503
     slug = "unavailable"
-    title = "Waymark cannot reach part of itself; try again in a moment"
+    title = "The server cannot reach part of itself; try again in a moment"
 
     def __init__(self, dependency: str, retry_after: int = 10):
         # `dependency` is a fixed phrase ("The database"), never a value.

@@ -102,5 +102,5 @@ def dependency_failure(error: BaseException) -> DomainError | None:
         if _is_database_failure(link):
             return Unavailable("The database")
         if isinstance(link, (ConnectionError, TimeoutError)):
-            return Unavailable("A service Waymark needs")
+            return Unavailable("A service the server needs")
     return None
