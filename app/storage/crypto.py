@@ -174,16 +174,19 @@ def _nonce(index: int, last: bool) -> bytes:
     return index.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
 
 
+def _header_cipher(data_key: bytes, header: bytes, purpose: bytes) -> AESGCM:
+    """A cipher under a key of its own for this blob and purpose: the data key stretched with
+    the header's salt."""
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=KEY_SIZE, salt=header[len(MAGIC) :], info=purpose
+    ).derive(data_key)
+    return AESGCM(key)
+
+
 def _blob_cipher(data_key: bytes, header: bytes) -> AESGCM:
     if len(header) != HEADER_SIZE or not header.startswith(MAGIC):
         raise DecryptionError("not a Waymark blob")
-    blob_key = HKDF(
-        algorithm=hashes.SHA256(),
-        length=KEY_SIZE,
-        salt=header[len(MAGIC) :],
-        info=b"waymark blob v1",
-    ).derive(data_key)
-    return AESGCM(blob_key)
+    return _header_cipher(data_key, header, b"waymark blob v1")
 
 
 def segment_count(size: int) -> int:
@@ -327,13 +330,7 @@ _TAIL_NONCE_SIZE = 12
 
 
 def _tail_cipher(data_key: bytes, header: bytes) -> AESGCM:
-    key = HKDF(
-        algorithm=hashes.SHA256(),
-        length=KEY_SIZE,
-        salt=header[len(MAGIC) :],
-        info=b"waymark tail v1",
-    ).derive(data_key)
-    return AESGCM(key)
+    return _header_cipher(data_key, header, b"waymark tail v1")
 
 
 def seal_tail(data_key: bytes, header: bytes, offset: int, plaintext: bytes) -> bytes:

@@ -71,17 +71,12 @@ def running_server(env: dict[str, str], log: Path) -> Iterator[tuple[str, subpro
 
 
 @contextmanager
-def own_database(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[dict[str, str]]:
-    """The settings for a database of this test's own, on the backend the run was asked for
-    (--db): a SQLite file in `data_dir`, or a new PostgreSQL database dropped afterwards."""
-    if request.config.getoption("--db") != "postgresql":
-        env = {"WAYMARK_DATA_DIR": str(data_dir)}
-        migrate(env)
-        yield env
-        return
+def postgres_database(request: pytest.FixtureRequest, prefix: str) -> Iterator[str]:
+    """A new, migrated PostgreSQL database on the run's server (--pg-url), dropped afterwards;
+    yields its URL."""
     server = make_url(normalise_database_url(request.config.getoption("--pg-url")))
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = f"waymark_sys_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -90,8 +85,21 @@ def own_database(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[dic
     url = server.set(database=name).render_as_string(hide_password=False)
     upgrade_to_head(url)
     try:
-        yield {"WAYMARK_DATA_DIR": str(data_dir), "WAYMARK_DATABASE_URL": url}
+        yield url
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def own_database(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[dict[str, str]]:
+    """The settings for a database of this test's own, on the backend the run was asked for
+    (--db): a SQLite file in `data_dir`, or a new PostgreSQL database dropped afterwards."""
+    if request.config.getoption("--db") != "postgresql":
+        env = {"WAYMARK_DATA_DIR": str(data_dir)}
+        migrate(env)
+        yield env
+        return
+    with postgres_database(request, "waymark_sys") as url:
+        yield {"WAYMARK_DATA_DIR": str(data_dir), "WAYMARK_DATABASE_URL": url}

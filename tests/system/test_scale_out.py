@@ -11,17 +11,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 from sqlmodel import Session
 
 from app.db import normalise_database_url
-from app.migrations.runner import upgrade_to_head
 from app.models.organisation import Organisation
 from app.models.user import Role
 from app.services import accounts
-from tests.support import missing_service
-from tests.system.servers import running_server
+from tests.system.servers import postgres_database, running_server
 
 PASSWORD = "lantern orchard velvet compass"
 
@@ -32,34 +29,19 @@ def shared_env(
 ) -> Iterator[dict[str, str]]:
     if request.config.getoption("--db") != "postgresql":
         pytest.skip("scale-out needs PostgreSQL (run with --db=postgresql)")
-    server = make_url(normalise_database_url(request.config.getoption("--pg-url")))
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = f"waymark_scale_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # pragma: no cover - depends on the machine
-        missing_service(f"PostgreSQL is not usable ({type(error).__name__})")
-    url = server.set(database=name).render_as_string(hide_password=False)
-    upgrade_to_head(url)
     keys = {
         "WAYMARK_MASTER_KEY": base64.b64encode(os.urandom(32)).decode(),
         "WAYMARK_SECRET_KEY": base64.b64encode(os.urandom(32)).decode(),
     }
-    env = {
-        "WAYMARK_DATABASE_URL": url,
-        "WAYMARK_STORAGE_URL": s3_url,
-        "WAYMARK_REDIS_URL": redis_url,
-        # Both processes must share every key; a development signing key comes from data_dir.
-        "WAYMARK_DATA_DIR": str(tmp_path / "shared-keys"),
-        **keys,
-    }
-    try:
-        yield env
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(request, "waymark_scale") as url:
+        yield {
+            "WAYMARK_DATABASE_URL": url,
+            "WAYMARK_STORAGE_URL": s3_url,
+            "WAYMARK_REDIS_URL": redis_url,
+            # Both processes must share every key; a development signing key comes from data_dir.
+            "WAYMARK_DATA_DIR": str(tmp_path / "shared-keys"),
+            **keys,
+        }
 
 
 def _advocate(database_url: str) -> str:
