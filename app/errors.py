@@ -57,6 +57,18 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class ConcurrentWrite(Conflict):
+    """Another request wrote the same row first (two amendments of one record at one revision,
+    or one client id created twice at once): this request's transaction was rolled back whole,
+    so the winner's change stands and nothing of this one was saved."""
+
+    slug = "concurrent-write"
+    title = "This was changed at the same moment by another request; nothing was saved"
+
+    def __init__(self) -> None:
+        super().__init__("Load it again to see what was saved, then make the change again.")
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     slug = "payload-too-large"

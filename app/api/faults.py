@@ -1,5 +1,6 @@
 """What a failing dependency means for the person asking: a full disk is 507, a database, blob
-store or Redis that does not answer is 503 with Retry-After, never a bare 500.
+store or Redis that does not answer is 503 with Retry-After, never a bare 500. And what a lost
+race means: a write refused because another request wrote the same key first is a 409.
 
 Exceptions are recognised by type (and SQLite's by its error code), looking through what they
 were raised from, since SQLAlchemy and botocore wrap the underlying error. Driver modules are
@@ -13,12 +14,16 @@ from collections.abc import Iterator
 
 from sqlalchemy import exc as sa_exc
 
-from app.errors import DomainError, OutOfSpace, Unavailable
+from app.errors import ConcurrentWrite, DomainError, OutOfSpace, Unavailable
 
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 # SQLite's primary result codes: the disk is full; busy, locked, I/O error, cannot open.
 _SQLITE_FULL = 13
 _SQLITE_UNAVAILABLE = frozenset({5, 6, 10, 14})
+# SQLite's extended codes for a key already taken: a primary key, a unique index.
+_SQLITE_KEY_TAKEN = frozenset({1555, 2067})
+# PostgreSQL's SQLSTATE for unique_violation (a primary key or unique index).
+_PG_UNIQUE_VIOLATION = "23505"
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
@@ -104,3 +109,35 @@ def dependency_failure(error: BaseException) -> DomainError | None:
         if isinstance(link, (ConnectionError, TimeoutError)):
             return Unavailable("A service the server needs")
     return None
+
+
+def _is_key_taken(error: BaseException) -> bool:
+    if isinstance(error, sqlite3.IntegrityError):
+        return getattr(error, "sqlite_errorcode", None) in _SQLITE_KEY_TAKEN
+    psycopg_error = _loaded_class("psycopg", "IntegrityError")
+    if psycopg_error is not None and isinstance(error, psycopg_error):
+        return getattr(error, "sqlstate", None) == _PG_UNIQUE_VIOLATION
+    return False
+
+
+def write_conflict(error: BaseException) -> ConcurrentWrite | None:
+    """The answer for a write that lost a race, or None.
+
+    Requests read, then write; two that read the same state can both try to write the same
+    key: the next revision of one record (record_revisions' primary key is kind, id and
+    revision), or one client-chosen id. The database lets one in and refuses the other with a
+    unique violation, after which that request's whole transaction is rolled back. A service
+    that expects a key to be taken catches this itself (a savepoint, as records.create does
+    for an id); anywhere else it is a concurrent write, and the loser is told so. On SQLite,
+    writers of one process take the write lock before they read (app/db.py), so there the two
+    apply one after the other instead; the mapping is the same for a writer in another process.
+    """
+    if not isinstance(error, sa_exc.IntegrityError):
+        return None
+    return ConcurrentWrite() if any(_is_key_taken(link) for link in _chain(error)) else None
+
+
+def known_failure(error: BaseException) -> DomainError | None:
+    """A problem to answer with for an exception that is not a bug: a failing dependency or a
+    lost race. None means a bug (a 500)."""
+    return dependency_failure(error) or write_conflict(error)

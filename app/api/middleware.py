@@ -16,7 +16,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.faults import dependency_failure
+from app.api.faults import known_failure
 from app.api.problems import PROBLEM_JSON, problem_type
 from app.errors import ClientGone
 from app.logs import get_logger
@@ -63,9 +63,9 @@ class RequestLogMiddleware:
     """One line per request: id, method, route template, status, duration. Nothing else.
 
     It wraps the app, so it also turns an exception into a problem: a failing dependency (a
-    full disk, a database or store that does not answer) into its 507 or 503
-    (app/api/faults.py), anything else into a 500, logging the exception's type (and for a
-    500 where it was raised), never its message or arguments.
+    full disk, a database or store that does not answer) into its 507 or 503, a write that lost
+    a race with another into a 409 (app/api/faults.py), anything else into a 500, logging the
+    exception's type (and for a 500 where it was raised), never its message or arguments.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -94,9 +94,10 @@ class RequestLogMiddleware:
         except (ClientDisconnect, ClientGone):
             status = 499  # nginx's "client closed request": nobody is left to answer
         except Exception as error:
-            failure = dependency_failure(error)
+            failure = known_failure(error)
             if failure is not None:
-                log.warning("dependency_failure", error=type(error).__name__, answer=failure.status)
+                event = "write_conflict" if failure.status == 409 else "dependency_failure"
+                log.warning(event, error=type(error).__name__, answer=failure.status)
                 if not response_started:
                     await _send_problem(
                         send_with_id,
