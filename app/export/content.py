@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy
 from sqlmodel import Session, col, select
 
+from app.export.times import PACK_ZONE, wall_time_in_zone
 from app.models.advocate_note import AdvocateNote, AdvocateNotePublic
 from app.models.audit import AuditEvent
 from app.models.evidence import Evidence, EvidencePublic
@@ -74,6 +75,8 @@ class PackContent:
     revisions: dict[uuid.UUID, list[dict[str, Any]]] = field(default_factory=dict)
     audit_events: list[AuditEntry] = field(default_factory=list)
     evidence_rows: dict[uuid.UUID, Evidence] = field(default_factory=dict)
+    # Files whose capture time had no zone: what the pack says about how it was read.
+    capture_notes: dict[uuid.UUID, str] = field(default_factory=dict)
 
     def period(self) -> tuple[datetime | None, datetime | None]:
         moments = [i.occurred_at for i in self.incidents] + [
@@ -168,7 +171,9 @@ def collect(
             of_incidents = evidence.evidence_of_incidents(db, [i.id for i in incident_rows])
             wanted_files = {e for ids in of_incidents.values() for e in ids}
             evidence_rows = [e for e in evidence_rows if e.id in wanted_files]
-        content.evidence = evidence.to_public(db, evidence_rows)
+        content.evidence, content.capture_notes = _captures_in_pack_zone(
+            evidence.to_public(db, evidence_rows)
+        )
         content.evidence_rows = {row.id: row for row in evidence_rows}
 
     for incident in incident_rows:
@@ -183,6 +188,29 @@ def collect(
             )
     content.audit_events = _custody_trail(db, victim.id)
     return content
+
+
+def _captures_in_pack_zone(
+    items: list[EvidencePublic],
+) -> tuple[list[EvidencePublic], dict[uuid.UUID, str]]:
+    """Capture times a file gave without a zone, read in the pack's zone rather than as UTC.
+
+    Such a time is stored as its clock reading taken as UTC (the upload cannot know the
+    person's zone); a phone in the UK in August writes 07:05 meaning 07:05 BST, 06:05 UTC.
+    The files are put back in time order, so their numbers follow the corrected times.
+    """
+    notes: dict[uuid.UUID, str] = {}
+    placed: list[EvidencePublic] = []
+    for item in items:
+        zone_known = item.file_metadata.get("capture_time_zone_known")
+        if item.captured_at is not None and zone_known is False:
+            wall = wall_time_in_zone(item.captured_at.astimezone(UTC), PACK_ZONE)
+            zone_words = "the file gives no time zone, so it is read as UK time"
+            notes[item.id] = f"{zone_words}; {wall.note}" if wall.note else zone_words
+            item = item.model_copy(update={"captured_at": wall.instant})
+        placed.append(item)
+    placed.sort(key=lambda e: ((e.captured_at or e.uploaded_at).astimezone(UTC), str(e.id)))
+    return placed, notes
 
 
 def _custody_trail(db: Session, victim_id: uuid.UUID) -> list[AuditEntry]:

@@ -23,6 +23,7 @@ from zipstream import ZipStream
 
 from app import __version__
 from app.export.content import AuditEntry, PackContent, evidence_numbers, utc_stamp
+from app.export.times import PACK_ZONE, in_zone, short_zone_time, utc_instant, zone_date
 from app.models.evidence import EvidencePublic
 from app.services.media_types import accepted
 from app.storage.crypto import SigningKey, key_fingerprint, public_key_pem, sign
@@ -61,7 +62,7 @@ def evidence_paths(items: list[EvidencePublic]) -> dict[uuid.UUID, str]:
     numbers = evidence_numbers(items)
     paths = {}
     for item in items:
-        moment = item.captured_at or item.uploaded_at
+        moment = in_zone(item.captured_at or item.uploaded_at)
         media = accepted(item.media_type)
         extension = media.extension if media else "bin"
         paths[item.id] = (
@@ -78,7 +79,8 @@ def _timeline_rows(content: PackContent, paths: dict[uuid.UUID, str]) -> list[di
             {
                 "kind": "incident",
                 "id": str(incident.id),
-                "at": incident.occurred_at.isoformat(),
+                "at": utc_instant(incident.occurred_at),
+                "uk_time": short_zone_time(incident.occurred_at),
                 "data": incident.model_dump(mode="json"),
                 "revisions": content.revisions.get(incident.id, []),
             }
@@ -88,7 +90,8 @@ def _timeline_rows(content: PackContent, paths: dict[uuid.UUID, str]) -> list[di
             {
                 "kind": "police_report",
                 "id": str(report.id),
-                "at": report.reported_at.isoformat(),
+                "at": utc_instant(report.reported_at),
+                "uk_time": short_zone_time(report.reported_at),
                 "data": report.model_dump(mode="json"),
                 "revisions": content.revisions.get(report.id, []),
             }
@@ -98,7 +101,8 @@ def _timeline_rows(content: PackContent, paths: dict[uuid.UUID, str]) -> list[di
             {
                 "kind": "impact_note",
                 "id": str(note.id),
-                "at": note.noted_at.isoformat(),
+                "at": utc_instant(note.noted_at),
+                "uk_time": short_zone_time(note.noted_at),
                 "data": note.model_dump(mode="json"),
                 "revisions": [],
             }
@@ -108,7 +112,8 @@ def _timeline_rows(content: PackContent, paths: dict[uuid.UUID, str]) -> list[di
             {
                 "kind": "advocate_note",
                 "id": str(advocate_note.id),
-                "at": advocate_note.created_at.isoformat(),
+                "at": utc_instant(advocate_note.created_at),
+                "uk_time": short_zone_time(advocate_note.created_at),
                 "data": advocate_note.model_dump(mode="json"),
                 "revisions": [],
             }
@@ -120,7 +125,8 @@ def _timeline_rows(content: PackContent, paths: dict[uuid.UUID, str]) -> list[di
             {
                 "kind": "evidence",
                 "id": str(item.id),
-                "at": (item.captured_at or item.uploaded_at).isoformat(),
+                "at": utc_instant(item.captured_at or item.uploaded_at),
+                "uk_time": short_zone_time(item.captured_at or item.uploaded_at),
                 "data": data,
                 "revisions": [],
             }
@@ -139,6 +145,7 @@ def _csv(rows: list[dict[str, Any]]) -> bytes:
             "kind",
             "id",
             "at",
+            "uk_time",
             "behaviours",
             "channel",
             "location",
@@ -158,6 +165,7 @@ def _csv(rows: list[dict[str, Any]]) -> bytes:
                 row["kind"],
                 row["id"],
                 row["at"],
+                row["uk_time"],
                 ";".join(data.get("behaviours") or data.get("areas") or []),
                 data.get("channel") or data.get("method") or "",
                 data.get("location") or data.get("force") or "",
@@ -221,12 +229,12 @@ def _readme(
     content: PackContent, folder: str, generated_at: datetime, fingerprint: str, listed: int
 ) -> bytes:
     start, end = content.period()
-    period = f"{start:%d %B %Y} to {end:%d %B %Y}" if start and end else "no dated items"
+    period = f"{zone_date(start)} to {zone_date(end)}" if start and end else "no dated items"
     text = f"""WAYMARK EVIDENCE PACK
 =====================
 
 This folder is a record of stalking incidents kept by {content.victim.display_name}, exported
-from Waymark {__version__} on {generated_at:%d %B %Y at %H:%M} UTC by
+from Waymark {__version__} at {short_zone_time(generated_at)} by
 {content.exported_by.display_name} ({content.exported_by.role}). It covers {period}.
 
 What is here
@@ -280,7 +288,12 @@ check, including the manifest against the files and the audit trail's hash chain
 
 Notes for the reader
 --------------------
-- Times are shown as the person recorded them, with their offset from UTC.
+- Every time a person reads here (timeline.pdf, this file, the uk_time columns of
+  timeline.csv) is UK time ({PACK_ZONE.key}), named BST or GMT at each time. When the clocks
+  go back, 01:00 to 01:59 happen twice; BST is the first, GMT the second, and the text says
+  so. timeline.json, manifest.json and the *_utc columns give the same instants in UTC.
+- A capture time a file gives without a time zone is read as UK time, and the chronology
+  says so. A file with no capture time is placed by when it was uploaded, and says that.
 - Capture times of photos and video come from the files' own metadata: they are what the
   file claims, not something Waymark could check.
 - Items the person withdrew are not in this pack. Amended items say how many times they were

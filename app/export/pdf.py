@@ -28,6 +28,7 @@ from pathlib import Path
 
 from app import __version__
 from app.export.content import PackContent, evidence_numbers
+from app.export.times import in_zone, short_zone_time, zone_time
 from app.models.advocate_note import AdvocateNotePublic
 from app.models.codes import BEHAVIOUR_WORDS, Behaviour, Channel, ImpactArea, ReportMethod
 from app.models.evidence import EvidencePublic
@@ -103,18 +104,6 @@ ENTRY_TITLES = {
     "advocate_note": "Advocate's note",
     "evidence": "Evidence",
 }
-
-
-def local_time(moment: datetime) -> str:
-    """As the victim wrote it: their local time and its offset from UTC."""
-    offset = moment.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    zone = (
-        "UTC"
-        if minutes == 0
-        else f"UTC{'+' if minutes > 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    )
-    return f"{moment.strftime('%a %d %b %Y, %H:%M')} ({zone})"
 
 
 def human_size(size: int) -> str:
@@ -440,14 +429,11 @@ def _cover(doc: _Document, content: PackContent, generated_at: datetime) -> None
     start, end = content.period()
     references = sorted({r.crime_reference for r in content.police_reports if r.crime_reference})
     doc.field("Kept by", content.victim.display_name)
-    doc.field(
-        "Period", f"{start:%d %b %Y} to {end:%d %b %Y}" if start and end else "No dated items"
-    )
+    period = f"{in_zone(start):%d %b %Y} to {in_zone(end):%d %b %Y}" if start and end else ""
+    doc.field("Period", period or "No dated items")
     doc.field("Crime refs", ", ".join(references) or "None recorded")
     doc.field("Exported by", f"{content.exported_by.display_name} ({content.exported_by.role})")
-    doc.field(
-        "Generated", f"{generated_at.astimezone(UTC):%d %b %Y %H:%M} UTC, Waymark {__version__}"
-    )
+    doc.field("Generated", f"{short_zone_time(generated_at)}, Waymark {__version__}")
     if content.filters.crime_reference or content.filters.start or content.filters.end:
         f = content.filters
         doc.field(
@@ -456,8 +442,8 @@ def _cover(doc: _Document, content: PackContent, generated_at: datetime) -> None
                 part
                 for part in (
                     f"crime reference {f.crime_reference}" if f.crime_reference else "",
-                    f"from {f.start:%d %b %Y}" if f.start else "",
-                    f"until {f.end:%d %b %Y}" if f.end else "",
+                    f"from {short_zone_time(f.start)}" if f.start else "",
+                    f"until {short_zone_time(f.end)}" if f.end else "",
                 )
                 if part
             ),
@@ -488,10 +474,10 @@ def _cover(doc: _Document, content: PackContent, generated_at: datetime) -> None
 
 
 def _weekly_chart(doc: _Document, content: PackContent) -> None:
-    """Bars of incidents per week (Monday to Sunday, the victim's local dates)."""
+    """Bars of incidents per week (Monday to Sunday, dates in the pack's zone)."""
     weeks: Counter[date] = Counter()
     for incident in content.incidents:
-        day = incident.occurred_at.date()
+        day = in_zone(incident.occurred_at).date()
         weeks[day - timedelta(days=day.weekday())] += 1
     first, last = min(weeks), max(weeks)
     series = [
@@ -559,12 +545,12 @@ def _chronology(doc: _Document, content: PackContent, numbers: dict[uuid.UUID, s
         doc.ln(2)
         approximate = isinstance(item, IncidentPublic) and item.time_is_approximate
         doc.paragraph(
-            f"{local_time(moment)}{' (approximate time)' if approximate else ''}  ·  "
+            f"{zone_time(moment)}{' (approximate time)' if approximate else ''}  ·  "
             f"{ENTRY_TITLES[kind]}",
             title,
             6,
         )
-        _entry_fields(doc, item, evidence_of, numbers)
+        _entry_fields(doc, item, evidence_of, numbers, content.capture_notes)
         doc.ln(2)
 
 
@@ -573,10 +559,11 @@ def _entry_fields(
     item: Entry,
     evidence_of: dict[uuid.UUID, list[str]],
     numbers: dict[uuid.UUID, str],
+    content_notes: dict[uuid.UUID, str],
 ) -> None:
     if isinstance(item, IncidentPublic):
         if item.occurred_until:
-            doc.field("Until", local_time(item.occurred_until))
+            doc.field("Until", zone_time(item.occurred_until))
         doc.field("Behaviour", ", ".join(BEHAVIOUR_WORDS[Behaviour(b)] for b in item.behaviours))
         doc.field("How", CHANNEL_WORDS[Channel(item.channel)] if item.channel else None)
         doc.field("Where", item.location)
@@ -587,7 +574,7 @@ def _entry_fields(
         doc.field("Evidence", ", ".join(evidence_of.get(item.id, [])))
         if item.revision > 1:
             doc.field("Amended", f"{item.revision - 1} time(s); every version is in timeline.json")
-        doc.field("Logged", f"{item.recorded_at.astimezone(UTC):%d %b %Y %H:%M} UTC")
+        doc.field("Logged", short_zone_time(item.recorded_at))
     elif isinstance(item, PoliceReportPublic):
         doc.field("Crime ref", item.crime_reference or "None given")
         doc.field("How", METHOD_WORDS[ReportMethod(item.method)])
@@ -608,10 +595,16 @@ def _entry_fields(
             f"({item.media_type}, {human_size(item.size)})",
         )
         doc.field("Description", item.description)
-        if item.captured_at:
-            doc.field(
-                "Captured", f"{item.captured_at:%d %b %Y %H:%M} UTC, as the file itself claims"
-            )
+        doc.field("Captured", _capture_words(item, content_notes))
+        doc.field("Uploaded", short_zone_time(item.uploaded_at))
+
+
+def _capture_words(item: EvidencePublic, notes: dict[uuid.UUID, str]) -> str:
+    if item.captured_at is None:
+        return f"no capture time in the file; uploaded {short_zone_time(item.uploaded_at)}"
+    claimed = f"{zone_time(item.captured_at)}, as the file itself claims"
+    note = notes.get(item.id)
+    return f"{claimed} ({note})" if note else claimed
 
 
 def _impact_summary(doc: _Document, content: PackContent) -> None:
@@ -634,7 +627,7 @@ def _impact_summary(doc: _Document, content: PackContent) -> None:
             continue
         doc.paragraph(f"{AREA_WORDS[area]} ({len(notes)})", _Style(doc.bold, 10.5), 6)
         for note in notes:
-            doc.paragraph(f"{local_time(note.noted_at)}: {note.description}", doc.body, 5)
+            doc.paragraph(f"{zone_time(note.noted_at)}: {note.description}", doc.body, 5)
         doc.ln(2)
 
 
@@ -650,7 +643,7 @@ def _evidence_index(doc: _Document, content: PackContent, numbers: dict[uuid.UUI
     )
     doc.ln(2)
     doc.grid(
-        (12, 56, 26, 16, 30, 30, 91),
+        (12, 44, 26, 16, 36, 36, 91),
         ("No.", "Original name", "Type", "Size", "Captured (claimed)", "Uploaded", "SHA-256"),
         (
             (
@@ -658,8 +651,8 @@ def _evidence_index(doc: _Document, content: PackContent, numbers: dict[uuid.UUI
                 item.original_filename,
                 item.media_type,
                 human_size(item.size),
-                f"{item.captured_at:%d %b %Y %H:%M}" if item.captured_at else "not stated",
-                f"{item.uploaded_at:%d %b %Y %H:%M}",
+                short_zone_time(item.captured_at) if item.captured_at else "not in the file",
+                short_zone_time(item.uploaded_at),
                 item.sha256,
             )
             for item in content.evidence
