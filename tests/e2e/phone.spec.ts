@@ -123,6 +123,55 @@ test("the automatic sign-out holds offline too", async ({ page, context }) => {
   await expect.poll(() => meWith(cookie, proof)).toBe(401);
 });
 
+test("back online with the app left open, the sign-out reaches the server by itself", async ({ page, context }) => {
+  const account = await register(page);
+  await serviceWorkerReady(page);
+  const cookie = await sessionCookie(context);
+  const proof = await sessionProof(page);
+
+  await context.setOffline(true);
+  await page.getByRole("button", { name: "Account and safety" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  expect(await sessionProof(page)).toBeNull();
+  await expect(page.locator("body")).not.toContainText(account.name);
+
+  // No reload, no tap: the signal coming back is enough (the app's "online" handler, or the
+  // service worker's sync, whichever is first).
+  await context.setOffline(false);
+  await expect.poll(() => meWith(cookie, proof)).toBe(401);
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+});
+
+test("the service worker sends a sign-out made offline even if the app is never opened again", async ({ page, context }) => {
+  await register(page);
+  await serviceWorkerReady(page);
+  const cookie = await sessionCookie(context);
+  const proof = await sessionProof(page);
+  const origin = new URL(page.url()).origin;
+
+  await context.setOffline(true);
+  await page.getByRole("button", { name: "Account and safety" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  // The app is gone: only the service worker is left to tell the server.
+  await page.goto("about:blank");
+  await context.setOffline(false);
+
+  // The browser fires the sync when it sees the signal return (with an emulated signal it may
+  // already have); DevTools fires it now, and a second one finds nothing owed.
+  const devtools = await context.newCDPSession(page);
+  const registration = new Promise<string>((done) =>
+    devtools.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }) => {
+      const ours = registrations.find((r) => r.scopeURL.startsWith(origin) && !r.isDeleted);
+      if (ours) done(ours.registrationId);
+    }),
+  );
+  await devtools.send("ServiceWorker.enable");
+  await devtools.send("ServiceWorker.dispatchSyncEvent", { origin, registrationId: await registration, tag: "logout", lastChance: false });
+  await expect.poll(() => meWith(cookie, proof)).toBe(401);
+});
+
 test("quick exit signs out too (unless turned off)", async ({ page, context }) => {
   await page.context().route("https://www.bbc.co.uk/**", (route) =>
     route.fulfill({ contentType: "text/html", body: "<title>Weather</title><h1>Weather</h1>" }),

@@ -2,12 +2,11 @@ import { useEffect, useState } from "preact/hooks";
 import { BEHAVIOURS, KINDS } from "../lib/codes";
 import { describeError, get } from "../lib/api";
 import { filterProblem, NO_FILTERS, timelineQuery, type Filters } from "../lib/filters";
+import { seenItems } from "../lib/seen";
 import type { Page, TimelineItem } from "../lib/types";
 import { TimelineList } from "./lists";
 import { Checkbox, Chips, Loading, Notice, TextInput } from "./ui";
 
-/** Timeline items seen lately, for screens that show one without an endpoint of its own. */
-export const seenItems = new Map<string, TimelineItem>();
 
 export function TimelineView(props: { path: string; onOpen: (item: TimelineItem) => void; kinds?: [string, string][] }) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);

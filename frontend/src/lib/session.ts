@@ -3,7 +3,7 @@
 // sign-out forgets the key and the session's proof at once, signal or not, and the server is
 // told as soon as it can be, before anything else is sent.
 
-import { API, ApiError, OfflineError, onSignedOut, send } from "./api";
+import { ApiError, OfflineError, onSignedOut, send } from "./api";
 import { clearOutbox, entries, onOutboxChange, queue, type OutboxEntry, type Resource } from "./outbox";
 import { freezeHistory, navigate } from "./router";
 import { exitSignsOut, IDLE_MINUTES, quickExit, watchIdle } from "./safety";
@@ -11,7 +11,9 @@ import { createStore } from "./store";
 import { syncNow, type SyncOutcome } from "./sync";
 import type { User } from "./types";
 import { kick, startUploads, stopUploads, uploadStore } from "./uploads";
-import { closeVault, dropDrafts, loadVault, logoutOwed, openVault, owesLogout } from "./vault";
+import { payLogout, sendLogout, syncLogoutLater } from "./logout";
+import { forgetSeen } from "./seen";
+import { closeVault, dropDrafts, loadVault, openVault, owesLogout } from "./vault";
 
 export interface AppState {
   ready: boolean;
@@ -37,38 +39,6 @@ const OLD_USER_KEY = "notes.account";
 const NOTICE_KEY = "notes.notice";
 const RETRY_MS = 20_000;
 const SEND_WAIT_MS = 3_000;
-const LOGOUT_WAIT_MS = 4_000;
-
-/**
- * Tell the server a sign-out happened (the cookie alone may end a session). Until it has
- * answered, the debt stays recorded and is paid first on the next start or when the signal
- * returns. True once the server has no such session.
- */
-export async function payLogout(): Promise<boolean> {
-  if (!logoutOwed()) return true;
-  const stop = new AbortController();
-  const timer = setTimeout(() => stop.abort(), LOGOUT_WAIT_MS);
-  try {
-    const response = await fetch(`${API}/auth/logout`, {
-      method: "POST",
-      credentials: "same-origin",
-      cache: "no-store",
-      headers: { accept: "application/json" },
-      signal: stop.signal,
-      keepalive: true,
-    });
-    // 401: the server had already forgotten it (expired, or ended from another device).
-    if (response.ok || response.status === 401) {
-      owesLogout(false);
-      return true;
-    }
-  } catch {
-    /* no signal: still owed */
-  } finally {
-    clearTimeout(timer);
-  }
-  return false;
-}
 
 let stopIdle: (() => void) | null = null;
 let retryTimer: ReturnType<typeof setInterval> | null = null;
@@ -116,6 +86,7 @@ function begin(user: User): void {
 }
 
 function end(): void {
+  forgetSeen();
   stopIdle?.();
   stopIdle = null;
   if (retryTimer) clearInterval(retryTimer);
@@ -184,6 +155,8 @@ export async function boot(): Promise<void> {
 export async function signedIn(user: User & { session_proof?: string }, password: string): Promise<void> {
   const { session_proof: proof, ...person } = user;
   if (!proof) throw new Error("The server did not send a session proof.");
+  // The server replaced the cookie: a sign-out still owed would now end this new session.
+  await owesLogout(false);
   await openVault(person, proof, password);
   navigate(person.role === "victim" ? "home" : "cases");
   begin(person);
@@ -208,18 +181,17 @@ export async function keep(resource: Resource, op: "create" | "amend", id: strin
  */
 export async function signOut(options: { reason: "chosen" | "idle" | "erased" | "exit" }): Promise<void> {
   const keepOutbox = options.reason === "idle" || options.reason === "exit";
+  const tellServer = options.reason !== "erased";
   end();
-  // First and offline-proof: the proof and the key are gone, so the cookie opens nothing.
-  await closeVault();
+  // First and offline-proof: the proof and the key are gone (so the cookie opens nothing), and
+  // in the same write the server is owed the sign-out.
+  await closeVault({ oweLogout: tellServer });
   if (!keepOutbox) {
     await clearOutbox().catch(() => undefined);
     await dropDrafts();
     await clearCaches();
   }
-  if (options.reason !== "erased") {
-    owesLogout(true);
-    await payLogout();
-  }
+  if (tellServer && !(await payLogout())) await syncLogoutLater();
   const notice =
     options.reason === "idle"
       ? "You were signed out because the app was not used for a while."
@@ -232,8 +204,9 @@ export async function signOut(options: { reason: "chosen" | "idle" | "erased" | 
   } catch {
     /* nothing to keep */
   }
-  if (navigator.onLine) {
-    // A fresh page: nothing from the session stays in memory.
+  // A fresh page: nothing from the session stays in memory. Offline only when the service
+  // worker will answer (it serves the app), or the browser would show its error page.
+  if (navigator.onLine || navigator.serviceWorker?.controller) {
     location.replace("/");
     return;
   }
@@ -273,8 +246,12 @@ export function leaveNow(): void {
     return;
   }
   end();
-  owesLogout(true);
-  void payLogout();
-  // Waits only for the vault to be wiped (a few milliseconds), never for the network.
-  void closeVault().finally(() => quickExit());
+  // Waits only for the vault to be wiped and the debt written (a few milliseconds), never for
+  // the network: the sign-out is sent with keepalive, and owed if it does not arrive.
+  void closeVault({ oweLogout: true })
+    .then(() => {
+      void sendLogout();
+      void syncLogoutLater();
+    })
+    .finally(() => quickExit());
 }

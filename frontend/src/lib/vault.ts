@@ -28,6 +28,11 @@ interface Held {
   key: CryptoKey;
 }
 
+interface LogoutOwed {
+  id: typeof LOGOUT_ID;
+  since: string;
+}
+
 interface Salt {
   id: "salt";
   salt: Uint8Array;
@@ -37,8 +42,9 @@ const NAME = "notes-keys";
 const STORE = "keys";
 const DRAFTS = "drafts";
 const ITERATIONS = 310_000;
-/** Marks that a sign-out has not reached the server yet (no account data in it). */
-const LOGOUT_KEY = "notes.logout";
+/** The row that says a sign-out has not reached the server yet (no account data in it). It is
+ * kept here, not in localStorage, so the service worker can read it too (public/logout-sw.js). */
+const LOGOUT_ID = "logout";
 
 let opened: Promise<IDBPDatabase> | null = null;
 let current: Opened | null = null;
@@ -111,14 +117,19 @@ export function vaultOpen(): boolean {
 
 /**
  * Forget the proof and the key. In memory at once (so no request carries the proof after this
- * call returns), then on disk. The salt stays: it is not secret and opens nothing alone.
+ * call returns), then on disk. With `oweLogout` the same transaction records that the server
+ * must still be told, so no crash in between can forget the key but not the debt. The salt
+ * stays: it is not secret and opens nothing alone.
  */
-export async function closeVault(): Promise<void> {
+export async function closeVault(options: { oweLogout?: boolean } = {}): Promise<void> {
   current = null;
   try {
-    await (await database()).delete(STORE, "session");
+    const tx = (await database()).transaction(STORE, "readwrite");
+    const keys = tx.objectStore(STORE);
+    const owed: LogoutOwed = { id: LOGOUT_ID, since: new Date().toISOString() };
+    await Promise.all([keys.delete("session"), options.oweLogout ? keys.put(owed) : null, tx.done]);
   } catch {
-    /* nothing stored */
+    /* nothing stored, or storage refused: the proof, in memory only, is gone all the same */
   }
 }
 
@@ -177,19 +188,20 @@ export async function dropDrafts(): Promise<void> {
   }
 }
 
-/** A sign-out the server has not heard of yet is sent before anything else. */
-export function logoutOwed(): boolean {
+/** Whether a sign-out has not reached the server yet (it is sent before anything else). */
+export async function logoutOwed(): Promise<boolean> {
   try {
-    return localStorage.getItem(LOGOUT_KEY) === "1";
+    return (await (await database()).get(STORE, LOGOUT_ID)) !== undefined;
   } catch {
     return false;
   }
 }
 
-export function owesLogout(owed: boolean): void {
+export async function owesLogout(owed: boolean): Promise<void> {
   try {
-    if (owed) localStorage.setItem(LOGOUT_KEY, "1");
-    else localStorage.removeItem(LOGOUT_KEY);
+    const db = await database();
+    if (owed) await db.put(STORE, { id: LOGOUT_ID, since: new Date().toISOString() } satisfies LogoutOwed);
+    else await db.delete(STORE, LOGOUT_ID);
   } catch {
     /* storage refused: the session still needs the proof, which is gone */
   }
@@ -198,4 +210,10 @@ export function owesLogout(owed: boolean): void {
 /** For tests: use a key without storing anything. */
 export function useVaultForTests(opened: Opened | null): void {
   current = opened;
+}
+
+/** For tests: forget the open connection (fake-indexeddb is replaced between tests). */
+export function closeVaultDatabase(): void {
+  void opened?.then((db) => db.close());
+  opened = null;
 }

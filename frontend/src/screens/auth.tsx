@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { ErrorSummary, Notice, Screen, TextInput } from "../components/ui";
 import { ApiError, describeError, send } from "../lib/api";
+import { payLogout } from "../lib/logout";
 import { navigate } from "../lib/router";
 import { appStore, signedIn } from "../lib/session";
 import { useStore } from "../lib/store";
@@ -21,6 +22,8 @@ export function SignIn() {
     setBusy(true);
     setError(null);
     try {
+      // A sign-out still owed goes first: this sign-in replaces the cookie it needs.
+      await payLogout();
       const user = (
         await send<SignedInUser>("POST", "/auth/login", { email, password, session_proof: true }, { quietAuth: true })
       ).body;
@@ -74,6 +77,7 @@ export function SignUp() {
     setError(null);
     setErrors({});
     try {
+      await payLogout();
       const user = (
         await send<SignedInUser>(
           "POST",

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { seenItems } from "../components/timeline";
+import { seenItems } from "../lib/seen";
 import { Definition, Go, Loading, Notice, Screen, TextArea } from "../components/ui";
 import { API, ApiError, del, describeError, get, patch } from "../lib/api";
 import { areaLabel, behaviourLabel, channelLabel, KIND_WORDS, methodLabel, RESOURCE_OF } from "../lib/codes";
