@@ -7,9 +7,7 @@ size be worked out before the first byte is sent), so memory does not grow with 
 """
 
 import base64
-import csv
 import hashlib
-import io
 import json
 import re
 import unicodedata
@@ -23,6 +21,7 @@ from zipstream import ZipStream
 
 from app import __version__
 from app.export.content import AuditEntry, PackContent, evidence_numbers, utc_stamp
+from app.export.timeline_csv import timeline_csv
 from app.export.times import PACK_ZONE, in_zone, short_zone_time, utc_instant, zone_date
 from app.models.evidence import EvidencePublic
 from app.services.media_types import accepted
@@ -137,54 +136,6 @@ def _timeline_rows(content: PackContent, paths: dict[uuid.UUID, str]) -> list[di
     return rows
 
 
-def _csv(rows: list[dict[str, Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
-        [
-            "kind",
-            "id",
-            "at",
-            "uk_time",
-            "behaviours",
-            "channel",
-            "location",
-            "description",
-            "crime_references",
-            "evidence",
-            "file",
-            "sha256",
-            "revision",
-            "withdrawn",
-        ]
-    )
-    for row in rows:
-        data = row["data"]
-        writer.writerow(
-            [
-                row["kind"],
-                row["id"],
-                row["at"],
-                row["uk_time"],
-                ";".join(data.get("behaviours") or data.get("areas") or []),
-                data.get("channel") or data.get("method") or "",
-                data.get("location") or data.get("force") or "",
-                data.get("description") or data.get("notes") or data.get("body") or "",
-                ";".join(
-                    data.get("crime_references")
-                    or ([data["crime_reference"]] if data.get("crime_reference") else [])
-                ),
-                ";".join(str(i) for i in data.get("evidence_ids") or []),
-                data.get("path", ""),
-                data.get("sha256", ""),
-                data.get("revision", ""),
-                data.get("withdrawn", False),
-            ]
-        )
-    # A byte-order mark so spreadsheet programs read names in any script correctly.
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
 def _audit_json(events: list[AuditEntry]) -> bytes:
     return _json_listing(
         {
@@ -288,10 +239,14 @@ check, including the manifest against the files and the audit trail's hash chain
 
 Notes for the reader
 --------------------
-- Every time a person reads here (timeline.pdf, this file, the uk_time columns of
+- Every time a person reads here (timeline.pdf, this file, the *uk_time columns of
   timeline.csv) is UK time ({PACK_ZONE.key}), named BST or GMT at each time. When the clocks
   go back, 01:00 to 01:59 happen twice; BST is the first, GMT the second, and the text says
-  so. timeline.json, manifest.json and the *_utc columns give the same instants in UTC.
+  so. timeline.json, manifest.json and the *at columns of timeline.csv give the same
+  instants in UTC.
+- In timeline.csv, a cell that would begin with = + - @ or a tab (which a spreadsheet could
+  run as a formula) begins with an apostrophe instead; timeline.json has every value as
+  written.
 - A capture time a file gives without a time zone is read as UK time, and the chronology
   says so. A file with no capture time is placed by when it was uploaded, and says that.
 - Capture times of photos and video come from the files' own metadata: they are what the
@@ -355,7 +310,9 @@ def build(
 def _timeline_files(content: PackContent, paths: dict[uuid.UUID, str]) -> tuple[bytes, bytes]:
     """timeline.csv and timeline.json (their rows are let go as soon as both are made)."""
     rows = _timeline_rows(content, paths)
-    return _csv(rows), _json_listing({"generator": f"Waymark {__version__}"}, "items", rows)
+    timeline_json = _json_listing({"generator": f"Waymark {__version__}"}, "items", rows)
+    del rows
+    return timeline_csv(content, evidence_numbers(content.evidence), paths), timeline_json
 
 
 def _pdf(content: PackContent, generated_at: datetime) -> bytes:
