@@ -7,16 +7,20 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 
 export const HASH_SLICE = 4 * 1024 * 1024;
 
+/** `onSlice` sees each slice as it is read (the upload seals it for the phone's storage). */
 export async function sha256OfBlob(
   blob: Blob,
   onProgress?: (done: number, total: number) => void,
   sliceSize = HASH_SLICE,
+  onSlice?: (bytes: ArrayBuffer, index: number) => Promise<void>,
 ): Promise<string> {
   const hash = sha256.create();
   const total = blob.size;
-  for (let offset = 0; offset < total; offset += sliceSize) {
+  for (let offset = 0, index = 0; offset < total; offset += sliceSize, index += 1) {
     const end = Math.min(offset + sliceSize, total);
-    hash.update(new Uint8Array(await blob.slice(offset, end).arrayBuffer()));
+    const bytes = await blob.slice(offset, end).arrayBuffer();
+    hash.update(new Uint8Array(bytes));
+    await onSlice?.(bytes, index);
     onProgress?.(end, total);
   }
   if (total === 0) onProgress?.(0, 0);

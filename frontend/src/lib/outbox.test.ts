@@ -47,15 +47,14 @@ describe("the outbox", () => {
     expect(await entries("sam")).toEqual([]);
   });
 
-  it("keeps files waiting to upload, as Blobs", async () => {
-    const file = new Blob(["front door"], { type: "image/jpeg" });
+  it("keeps files waiting to upload", async () => {
     await putUpload({
       id: "u1",
       owner: "sam",
-      file,
+      pieces: 1,
       name: "door.jpg",
       type: "image/jpeg",
-      size: file.size,
+      size: 10,
       description: "",
       incidentIds: [],
       state: "hashing",
@@ -73,7 +72,7 @@ describe("the outbox", () => {
     await putUpload({
       id: "u1",
       owner: "sam",
-      file: new Blob(["x"]),
+      pieces: 1,
       name: "x",
       type: "",
       size: 1,
@@ -127,7 +126,6 @@ describe("what the outbox stores", () => {
     await putUpload({
       id: newId(),
       owner: "sam",
-      file: null,
       name: "doorbell-camera.mp4",
       type: "video/mp4",
       size: 10,

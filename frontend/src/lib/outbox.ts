@@ -1,12 +1,12 @@
 // The offline outbox: records made on this phone wait here, with the id the phone chose for
-// them, until the server has them. Files waiting to upload are kept here too (as Blobs), so an
-// upload survives a reload or a closed app. Everything a person wrote (a record's fields, why it
-// was refused, a file's name and description) is sealed with the vault's key before it is
-// stored, so IndexedDB holds only ciphertext of it; without the key (after sign-out) an entry
-// cannot be read and is not shown.
+// them, until the server has them. Files waiting to upload are kept here too, so an upload
+// survives a reload or a closed app. Everything a person wrote or chose (a record's fields, why
+// it was refused, a file's name and description, and the file itself, in sealed 4 MiB pieces)
+// is sealed with the vault's key before it is stored, so IndexedDB holds only ciphertext of it;
+// without the key (after sign-out) an entry cannot be read and is not shown.
 
 import { openDB, type DBSchema, type IDBPDatabase } from "idb";
-import { seal, unseal, type Sealed } from "./vault";
+import { seal, sealBytes, unseal, unsealBytes, type Sealed } from "./vault";
 
 export type Resource = "incidents" | "impact-notes" | "police-reports";
 
@@ -31,9 +31,10 @@ export interface UploadEntry {
   /** Chosen here; the evidence gets the id of the server's upload instead. */
   id: string;
   owner: string;
-  /** The file itself; null when the phone had no room to keep a copy (it is then held in
+  /** How many sealed pieces of the file are stored (lib/uploads.ts seals them while hashing);
+   * absent until then, and when the phone had no room for them (the file is then held in
    * memory only, and a reload loses it). */
-  file: Blob | null;
+  pieces?: number;
   name: string;
   type: string;
   size: number;
@@ -51,9 +52,17 @@ export interface UploadEntry {
 type StoredOutbox = Omit<OutboxEntry, "body" | "error"> & { sealed: Sealed };
 type StoredUpload = Omit<UploadEntry, "name" | "description" | "error"> & { sealed: Sealed };
 
+/** The size of a sealed piece of a file: the same as a tus chunk, so sending one chunk opens
+ * one piece (or two, after resuming from an offset inside a piece). */
+export const PIECE_SIZE = 4 * 1024 * 1024;
+
+type PieceKey = [string, number];
+
 interface Schema extends DBSchema {
   outbox: { key: number; value: StoredOutbox; indexes: { owner: string } };
   uploads: { key: string; value: StoredUpload; indexes: { owner: string } };
+  /** A waiting file's contents: [upload id, piece number] → sealed bytes. */
+  pieces: { key: PieceKey; value: Sealed };
 }
 
 async function sealEntry(entry: OutboxEntry): Promise<StoredOutbox> {
@@ -85,12 +94,23 @@ const NAME = "notes";
 let opened: Promise<IDBPDatabase<Schema>> | null = null;
 
 function database(): Promise<IDBPDatabase<Schema>> {
-  opened ??= openDB<Schema>(NAME, 1, {
-    upgrade(db) {
-      const outbox = db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
-      outbox.createIndex("owner", "owner");
-      const uploads = db.createObjectStore("uploads", { keyPath: "id" });
-      uploads.createIndex("owner", "owner");
+  opened ??= openDB<Schema>(NAME, 2, {
+    async upgrade(db, oldVersion, _newVersion, tx) {
+      if (oldVersion < 1) {
+        const outbox = db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+        outbox.createIndex("owner", "owner");
+        const uploads = db.createObjectStore("uploads", { keyPath: "id" });
+        uploads.createIndex("owner", "owner");
+      }
+      if (oldVersion < 2) {
+        db.createObjectStore("pieces");
+        // Version 1 kept waiting files as they were: that copy goes (there is no key here to
+        // seal it with), and the file is asked for again.
+        for (let cursor = await tx.objectStore("uploads").openCursor(); cursor; cursor = await cursor.continue()) {
+          const { file: _plain, ...rest } = cursor.value as StoredUpload & { file?: unknown };
+          if (_plain !== undefined) await cursor.update(rest);
+        }
+      }
     },
     terminated() {
       opened = null;
@@ -152,15 +172,36 @@ export async function getUpload(id: string): Promise<UploadEntry | undefined> {
 }
 
 export async function removeUpload(id: string): Promise<void> {
-  await (await database()).delete("uploads", id);
+  const db = await database();
+  const tx = db.transaction(["uploads", "pieces"], "readwrite");
+  await Promise.all([tx.objectStore("uploads").delete(id), tx.objectStore("pieces").delete(piecesOf(id)), tx.done]);
   changed();
+}
+
+const piecesOf = (id: string) => IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]);
+
+/** Seal one piece of a waiting file and store it. */
+export async function putPiece(id: string, index: number, bytes: ArrayBuffer): Promise<void> {
+  const sealed = await sealBytes(bytes);
+  await (await database()).put("pieces", sealed, [id, index]);
+}
+
+/** One piece of a waiting file, opened; null when it is missing or will not open. */
+export async function getPiece(id: string, index: number): Promise<ArrayBuffer | null> {
+  const sealed = await (await database()).get("pieces", [id, index]);
+  return sealed ? unsealBytes(sealed) : null;
+}
+
+/** Forget a waiting file's pieces (it is held in memory instead, or sealed again). */
+export async function removePieces(id: string): Promise<void> {
+  await (await database()).delete("pieces", piecesOf(id));
 }
 
 /** Everything, for every account: on signing out nothing written here may stay behind. */
 export async function clearOutbox(): Promise<void> {
   const db = await database();
-  const tx = db.transaction(["outbox", "uploads"], "readwrite");
-  await Promise.all([tx.objectStore("outbox").clear(), tx.objectStore("uploads").clear(), tx.done]);
+  const tx = db.transaction(["outbox", "uploads", "pieces"], "readwrite");
+  await Promise.all([tx.objectStore("outbox").clear(), tx.objectStore("uploads").clear(), tx.objectStore("pieces").clear(), tx.done]);
   changed();
 }
 

@@ -1,12 +1,14 @@
-// Evidence uploads: each file is hashed on the phone (SHA-256, read in slices), then sent by
-// tus in chunks, so a dropped signal costs one chunk at most. Files wait in IndexedDB with the
-// address of their upload, so they carry on after a reload, a closed app or a night offline.
+// Evidence uploads: each file is hashed on the phone (SHA-256, read in slices, each slice sealed
+// into IndexedDB as it goes), then sent by tus in chunks, so a dropped signal costs one chunk at
+// most. Files wait in IndexedDB, sealed, with the address of their upload, so they carry on
+// after a reload, a closed app or a night offline.
 // One file moves at a time: on a poor connection that finishes files soonest.
 
 import type { DetailedError, Upload } from "tus-js-client";
 import { API, ApiError, OfflineError, authHeaders, send } from "./api";
 import { sha256OfBlob } from "./hash";
-import { getUpload, newId, putUpload, removeUpload, uploads as stored, type UploadEntry } from "./outbox";
+import { getUpload, newId, PIECE_SIZE, putPiece, putUpload, removePieces, removeUpload, uploads as stored, type UploadEntry } from "./outbox";
+import { bytesOfBlob, bytesOfPieces, fileBytesReader, UnreadableFile, type FileBytes } from "./pieces";
 import { createStore } from "./store";
 
 export const CHUNK_SIZE = 4 * 1024 * 1024;
@@ -37,10 +39,15 @@ let active: { id: string; upload: Upload; settle: (result: Result) => void } | n
 const progress = new Map<string, { status: UploadStatus; done: number; total: number }>();
 const finished = new Map<string, UploadView>();
 const stopHashing = new Set<string>();
-/** Files the phone had no room to copy, by upload id: they last until the page goes. */
+/** The files chosen on this page, by upload id: read directly while the page lasts (and the
+ * only copy of those the phone had no room to seal). */
 const held = new Map<string, Blob>();
 
-const fileOf = (entry: UploadEntry): Blob | null => entry.file ?? held.get(entry.id) ?? null;
+function fileOf(entry: UploadEntry): FileBytes | null {
+  const chosen = held.get(entry.id);
+  if (chosen) return bytesOfBlob(chosen);
+  return entry.pieces !== undefined ? bytesOfPieces(entry.id, entry.size) : null;
+}
 const LOST = "This file was too large to keep on the phone while waiting. Choose it again to send it.";
 
 class Stopped extends Error {}
@@ -94,10 +101,10 @@ export function stopUploads(): void {
 export async function addFiles(files: File[], meta: { description: string; incidentIds: string[] }): Promise<void> {
   if (!owner) return;
   for (const file of files) {
+    // Only the name and description go to storage now; the contents are sealed while hashing.
     const entry: UploadEntry = {
       id: newId(),
       owner,
-      file,
       name: file.name || "file",
       type: file.type,
       size: file.size,
@@ -106,13 +113,8 @@ export async function addFiles(files: File[], meta: { description: string; incid
       state: "hashing",
       queuedAt: new Date().toISOString(),
     };
-    try {
-      await putUpload(entry);
-    } catch {
-      // No room on the phone for a copy (a long video on a full phone): send it from memory.
-      held.set(entry.id, file);
-      await putUpload({ ...entry, file: null });
-    }
+    held.set(entry.id, file);
+    await putUpload(entry);
   }
   await refresh();
   void kick();
@@ -201,8 +203,9 @@ async function work(): Promise<void> {
 }
 
 async function hash(entry: UploadEntry): Promise<void> {
-  const file = fileOf(entry);
+  const file = held.get(entry.id);
   if (!file) {
+    // Chosen on a page that closed before its contents were sealed.
     await putUpload({ ...entry, state: "failed", error: LOST });
     await refresh();
     return;
@@ -210,14 +213,31 @@ async function hash(entry: UploadEntry): Promise<void> {
   stopHashing.delete(entry.id);
   progress.set(entry.id, { status: "hashing", done: 0, total: entry.size });
   await refresh();
+  let roomToKeep = true;
+  const keepPiece = async (bytes: ArrayBuffer, index: number) => {
+    if (!roomToKeep) return;
+    try {
+      await putPiece(entry.id, index, bytes);
+    } catch {
+      // No room on the phone for a copy (a long video on a full phone): send it from memory.
+      roomToKeep = false;
+      await removePieces(entry.id).catch(() => undefined);
+    }
+  };
   try {
-    const sha256 = await sha256OfBlob(file, (done, total) => {
-      if (stopHashing.has(entry.id)) throw new Stopped();
-      progress.set(entry.id, { status: "hashing", done, total });
-      redrawSoon();
-    });
+    const sha256 = await sha256OfBlob(
+      file,
+      (done, total) => {
+        if (stopHashing.has(entry.id)) throw new Stopped();
+        progress.set(entry.id, { status: "hashing", done, total });
+        redrawSoon();
+      },
+      PIECE_SIZE,
+      keepPiece,
+    );
     const fresh = await getUpload(entry.id);
-    if (fresh?.state === "hashing") await putUpload({ ...fresh, sha256, state: "waiting" });
+    const pieces = roomToKeep ? Math.ceil(entry.size / PIECE_SIZE) : undefined;
+    if (fresh?.state === "hashing") await putUpload({ ...fresh, sha256, pieces, state: "waiting" });
     progress.set(entry.id, { status: "waiting", done: 0, total: entry.size });
   } catch (error) {
     progress.delete(entry.id);
@@ -271,6 +291,11 @@ function problemDetail(error: DetailedError): string {
   return "The server did not accept this file.";
 }
 
+/** The file's sealed copy is missing or will not open: only choosing it again helps. */
+function unreadable(error: Error): boolean {
+  return error instanceof UnreadableFile || (error as DetailedError).causingError instanceof UnreadableFile;
+}
+
 /** Worth trying again later: no answer, or an answer that is about now rather than the file. */
 function transient(status: number): boolean {
   return status === 0 || status >= 500 || [401, 408, 409, 423, 429, 460].includes(status);
@@ -309,7 +334,9 @@ async function upload(entry: UploadEntry): Promise<Result> {
         resolve(result);
       }
     };
-    const upload: Upload = new TusUpload(file, {
+    const upload: Upload = new TusUpload(file as unknown as Blob, {
+      // Reads the chosen file, or its sealed pieces one at a time (lib/pieces.ts).
+      fileReader: fileBytesReader as never,
       endpoint: new URL(`${API}/uploads`, location.origin).href,
       uploadUrl: entry.uploadUrl ?? null,
       chunkSize: CHUNK_SIZE,
@@ -335,6 +362,13 @@ async function upload(entry: UploadEntry): Promise<Result> {
       onError: (error) => {
         const status = (error as DetailedError).originalResponse?.getStatus() ?? 0;
         progress.delete(entry.id);
+        if (unreadable(error)) {
+          void getUpload(entry.id)
+            .then((fresh) => fresh && putUpload({ ...fresh, state: "failed", error: LOST }))
+            .then(refresh)
+            .then(() => settle("failed"));
+          return;
+        }
         if (transient(status)) {
           void refresh().then(() => settle("later"));
           return;
@@ -346,7 +380,7 @@ async function upload(entry: UploadEntry): Promise<Result> {
       },
       onShouldRetry: (error) => {
         const status = error.originalResponse?.getStatus() ?? 0;
-        return navigator.onLine && status !== 401 && transient(status);
+        return navigator.onLine && status !== 401 && !unreadable(error) && transient(status);
       },
     });
     active = { id: entry.id, upload, settle };

@@ -1,6 +1,6 @@
 // What opens this phone's copy of an account: the session's proof (the server's second secret,
 // sent with every request) and the key that seals what waits on the phone (the outbox, drafts,
-// the names of waiting files). Both are forgotten on every sign-out, with or without a signal:
+// waiting files: their names and their contents). Both are forgotten on every sign-out, with or without a signal:
 // the browser's cookie alone then opens nothing on the server, and what stays in IndexedDB is
 // ciphertext. The key is AES-GCM, non-extractable, derived from the password at sign-in
 // (PBKDF2 with a salt kept on this phone), so records left unsent by an automatic sign-out can
@@ -138,6 +138,23 @@ export async function seal(value: unknown): Promise<Sealed> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const data = await crypto.subtle.encrypt({ name: "AES-GCM", iv: iv as BufferSource }, current.key, new TextEncoder().encode(JSON.stringify(value)));
   return { iv, data };
+}
+
+/** Raw bytes (a piece of a waiting file), sealed the same way. */
+export async function sealBytes(bytes: BufferSource): Promise<Sealed> {
+  if (!current) throw new Error("Signed out");
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  return { iv, data: await crypto.subtle.encrypt({ name: "AES-GCM", iv: iv as BufferSource }, current.key, bytes) };
+}
+
+/** The bytes, or null when they cannot be opened with this key. */
+export async function unsealBytes(sealed: Sealed): Promise<ArrayBuffer | null> {
+  if (!current) return null;
+  try {
+    return await crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.iv as BufferSource }, current.key, sealed.data);
+  } catch {
+    return null;
+  }
 }
 
 /** The value, or null when it cannot be opened with this key (someone else's, or tampered). */
