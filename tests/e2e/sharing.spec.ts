@@ -40,7 +40,7 @@ test("redeem an advocate's code; the advocate reads, notes and exports; the vict
   await page.getByRole("button", { name: "Save", exact: true }).click();
   await page.getByRole("button", { name: "Add photos or files to it" }).click();
   await page.locator("#choose").setInputFiles({ name: "outside-work.jpg", mimeType: "image/jpeg", buffer: await jpeg(page) });
-  await expect(page.locator(".upload", { hasText: "outside-work.jpg" }).locator(".upload-status")).toHaveText("Uploaded");
+  await expect(page.locator(".upload", { hasText: "outside-work.jpg" }).locator(".upload-status")).toHaveText("Saved on the server");
   await page.getByRole("button", { name: "Notes – home" }).click();
   await page.getByRole("button", { name: "Share with an advocate" }).click();
   await page.getByLabel("The code your advocate gave you").fill(code);

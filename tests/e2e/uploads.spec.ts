@@ -31,18 +31,24 @@ test("a photo and a 50 MB video upload with progress, pause, resume and a reload
     await page.getByLabel("What does it show? (optional)").fill("Note left under the wiper");
     await page.locator("#choose").setInputFiles({ name: "windscreen.jpg", mimeType: "image/jpeg", buffer: photo });
     const photoRow = page.locator(".upload", { hasText: "windscreen.jpg" });
-    await expect(photoRow.locator(".upload-status")).toHaveText("Uploaded");
+    await expect(photoRow.locator(".upload-status")).toHaveText("Saved on the server");
 
     // A video, slowed down so it can be interrupted: each 4 MiB chunk takes a moment.
     const video = mp4(VIDEO_BYTES);
     const videoPath = join(folder, "doorbell.mp4");
     writeFileSync(videoPath, video);
     const offsets: number[] = [];
+    /** What the server said it holds, answer by answer (HEAD and PATCH). */
+    const confirmed: number[] = [];
     let creates = 0;
     page.on("request", (request) => {
       if (!request.url().includes("/api/v1/uploads")) return;
       if (request.method() === "POST") creates += 1;
       if (request.method() === "PATCH") offsets.push(Number(request.headers()["upload-offset"]));
+    });
+    page.on("response", (response) => {
+      const offset = response.headers()["upload-offset"];
+      if (response.url().includes("/api/v1/uploads/") && response.ok() && offset) confirmed.push(Number(offset));
     });
     await page.route("**/api/v1/uploads/**", async (route) => {
       if (route.request().method() === "PATCH") await new Promise((wait) => setTimeout(wait, 700));
@@ -51,17 +57,32 @@ test("a photo and a 50 MB video upload with progress, pause, resume and a reload
 
     await page.locator("#choose").setInputFiles(videoPath);
     const videoRow = page.locator(".upload", { hasText: "doorbell.mp4" });
-    await expect(videoRow.locator(".upload-status")).toHaveText(/Uploading – [1-9]\d?%/, { timeout: 60_000 });
-    await expect(videoRow.getByRole("progressbar")).toBeVisible();
+    await expect(videoRow.locator(".upload-status")).toHaveText(/^Sending – [1-9]\d?% on the server \([\d.]+ MB of 52 MB\)$/, {
+      timeout: 60_000,
+    });
+    const bar = videoRow.getByRole("progressbar");
+    await expect(bar).toBeVisible();
+    // The bar is what the server confirmed, never merely what left the phone.
+    await expect.poll(async () => confirmed.includes(Number(await bar.getAttribute("value")))).toBe(true);
     await screenshot(page, "09-evidence-upload", page.getByRole("heading", { name: "Files", exact: true }));
 
     // Pause, then resume: it carries on from the server's offset, not from the start.
     await videoRow.getByRole("button", { name: "Pause doorbell.mp4" }).click();
-    await expect(videoRow.locator(".upload-status")).toHaveText(/^Paused/);
+    await expect(videoRow.locator(".upload-status")).toHaveText(/^Paused – [\d.]+ MB of 52 MB on the server$/);
+    expect(confirmed).toContain(Number(await bar.getAttribute("value")));
     const pausedAt = Math.max(...offsets);
     await videoRow.getByRole("button", { name: "Resume doorbell.mp4" }).click();
-    await expect(videoRow.locator(".upload-status")).toHaveText(/Uploading/);
+    await expect(videoRow.locator(".upload-status")).toHaveText(/^Sending/);
+    // Resuming says so, with what the server already had (its answer to tus's HEAD).
+    await expect(videoRow.locator(".upload-note")).toHaveText(/^Carrying on from [\d.]+ MB that was already on the server\.$/);
     await expect.poll(() => Math.max(...offsets), { timeout: 30_000 }).toBeGreaterThan(pausedAt);
+
+    // The signal drops: what the server holds is still shown, not 0 %, and it carries on.
+    await page.context().setOffline(true);
+    await expect(videoRow.locator(".upload-status")).toHaveText(/^Waiting to send the rest – [1-9][\d.]* MB of 52 MB on the server$/);
+    await expect(videoRow.locator(".upload-note")).toHaveText("It carries on from there, not from the start.");
+    await page.context().setOffline(false);
+    await expect(videoRow.locator(".upload-status")).toHaveText(/^Sending/);
 
     // A reload in the middle (the app closed, the phone restarted): it resumes by itself.
     await expect.poll(() => offsets.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(5);
@@ -71,7 +92,8 @@ test("a photo and a 50 MB video upload with progress, pause, resume and a reload
       await route.continue();
     });
     const afterReload = page.locator(".upload", { hasText: "doorbell.mp4" });
-    await expect(afterReload.locator(".upload-status")).toHaveText("Uploaded", { timeout: 120_000 });
+    await expect(afterReload.locator(".upload-note")).toHaveText(/^Carrying on from [1-9][\d.]* MB that was already on the server\.$/);
+    await expect(afterReload.locator(".upload-status")).toHaveText("Saved on the server", { timeout: 120_000 });
 
     // Never restarted from zero, never a second upload.
     expect(offsets.filter((offset) => offset === 0)).toHaveLength(1);

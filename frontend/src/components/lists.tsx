@@ -1,8 +1,9 @@
 // Lists shared by several screens: what is waiting to be sent, files on their way, the timeline.
 
 import { behaviourLabel, KIND_WORDS } from "../lib/codes";
-import { countOf, formatBytes, formatPercent, formatWhen } from "../lib/format";
+import { countOf, formatBytes, formatWhen } from "../lib/format";
 import type { OutboxEntry } from "../lib/outbox";
+import { uploadWords } from "../lib/upload-words";
 import { discardUpload, pauseUpload, resumeUpload, type UploadView } from "../lib/uploads";
 import type { TimelineItem } from "../lib/types";
 
@@ -49,33 +50,24 @@ export function PendingList(props: { entries: OutboxEntry[] }) {
   );
 }
 
-const STATUS_WORDS: Record<string, string> = {
-  hashing: "Checking the file",
-  waiting: "Waiting to upload",
-  uploading: "Uploading",
-  paused: "Paused",
-  failed: "Not uploaded",
-  done: "Uploaded",
-};
-
 export function UploadList(props: { items: UploadView[]; onOpen?: (evidenceId: string) => void }) {
   if (!props.items.length) return null;
   return (
     <ul class="uploads" aria-label="Files">
       {props.items.map((item) => {
-        const label = `${STATUS_WORDS[item.status]}: ${item.name}`;
-        const moving = item.status === "hashing" || item.status === "uploading";
+        const words = uploadWords(item);
+        const label = `${words.status}: ${item.name}`;
         return (
           <li key={item.id} class={`upload ${item.status}`}>
             <p class="upload-name">
               <strong>{item.name}</strong> <span class="muted">{formatBytes(item.size)}</span>
             </p>
             <p class="upload-status" aria-live="off">
-              {STATUS_WORDS[item.status]}
-              {(moving || item.status === "paused") && item.total > 0 ? ` – ${formatPercent(item.done, item.total)}` : ""}
+              {words.status}
             </p>
+            {words.note && <p class="hint upload-note">{words.note}</p>}
             {item.status !== "done" && item.status !== "failed" && (
-              <progress max={Math.max(item.total, 1)} value={item.status === "waiting" ? 0 : item.done} aria-label={label} />
+              <progress max={Math.max(item.total, 1)} value={item.done} aria-label={label} />
             )}
             {item.error && <p class="error">{item.error}</p>}
             <div class="row">

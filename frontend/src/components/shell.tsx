@@ -32,7 +32,7 @@ export function Shell(props: { children: ComponentChildren }) {
         <div class={`sync ${online ? "" : "offline"}`} role="status">
           {user && !online && <span>You are offline. What you log is kept on this phone. </span>}
           {user && waiting > 0 && <span>{countOf(waiting, "thing")} waiting to be sent. </span>}
-          {user && files > 0 && <span>{countOf(files, "file")} waiting to upload.</span>}
+          {user && files > 0 && <span>{countOf(files, "file")} not yet saved on the server.</span>}
         </div>
       </header>
       <main id="main">{props.children}</main>

@@ -43,6 +43,8 @@ export interface UploadEntry {
   sha256?: string;
   /** The tus upload's address once the server has made it: where to resume. */
   uploadUrl?: string;
+  /** Bytes the server said it holds (its Upload-Offset), as last heard: what progress shows. */
+  onServer?: number;
   state: UploadState;
   error?: string;
   queuedAt: string;
@@ -176,6 +178,15 @@ export async function removeUpload(id: string): Promise<void> {
   const tx = db.transaction(["uploads", "pieces"], "readwrite");
   await Promise.all([tx.objectStore("uploads").delete(id), tx.objectStore("pieces").delete(piecesOf(id)), tx.done]);
   changed();
+}
+
+/** Record what the server confirmed, in one transaction on the stored row (nothing sealed is
+ * touched), so it can never write an older state over a pause made meanwhile. */
+export async function setOnServer(id: string, bytes: number): Promise<void> {
+  const tx = (await database()).transaction("uploads", "readwrite");
+  const stored = await tx.store.get(id);
+  if (stored) await tx.store.put({ ...stored, onServer: bytes });
+  await tx.done;
 }
 
 const piecesOf = (id: string) => IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]);

@@ -7,7 +7,18 @@
 import type { DetailedError, Upload } from "tus-js-client";
 import { API, ApiError, OfflineError, authHeaders, send } from "./api";
 import { sha256OfBlob } from "./hash";
-import { getUpload, newId, PIECE_SIZE, putPiece, putUpload, removePieces, removeUpload, uploads as stored, type UploadEntry } from "./outbox";
+import {
+  getUpload,
+  newId,
+  PIECE_SIZE,
+  putPiece,
+  putUpload,
+  removePieces,
+  removeUpload,
+  setOnServer,
+  uploads as stored,
+  type UploadEntry,
+} from "./outbox";
 import { bytesOfBlob, bytesOfPieces, fileBytesReader, UnreadableFile, type FileBytes } from "./pieces";
 import { createStore } from "./store";
 
@@ -20,9 +31,13 @@ export interface UploadView {
   name: string;
   size: number;
   status: UploadStatus;
-  /** Bytes of the current step (checking the file, then sending it) that are done. */
+  /** Bytes of the current step that are done: checked on the phone while hashing, then the
+   * bytes the server confirmed it holds (its Upload-Offset), never merely the bytes sent. */
   done: number;
   total: number;
+  /** Set when this attempt carried on from bytes already on the server (after a pause, a
+   * dropped signal or a reload). */
+  resumedFrom?: number;
   error?: string;
   evidenceId?: string;
 }
@@ -36,7 +51,7 @@ let isReady: (incidentIds: string[]) => Promise<boolean> = async () => true;
 let running = false;
 let wake = false;
 let active: { id: string; upload: Upload; settle: (result: Result) => void } | null = null;
-const progress = new Map<string, { status: UploadStatus; done: number; total: number }>();
+const progress = new Map<string, { status: UploadStatus; done: number; total: number; resumedFrom?: number }>();
 const finished = new Map<string, UploadView>();
 const stopHashing = new Set<string>();
 /** The files chosen on this page, by upload id: read directly while the page lasts (and the
@@ -55,10 +70,11 @@ class Stopped extends Error {}
 function viewOf(entry: UploadEntry): UploadView {
   const live = progress.get(entry.id);
   const base = { id: entry.id, name: entry.name, size: entry.size, error: entry.error };
-  if (entry.state === "paused" || entry.state === "failed")
-    return { ...base, status: entry.state, done: live?.done ?? 0, total: live?.total ?? entry.size };
+  // What the server last said it holds outlasts a dropped signal or a reload: never shown as 0.
+  const onServer = entry.onServer ?? 0;
+  if (entry.state === "paused" || entry.state === "failed") return { ...base, status: entry.state, done: onServer, total: entry.size };
   if (live) return { ...base, ...live };
-  return { ...base, status: entry.state, done: 0, total: entry.size };
+  return { ...base, status: entry.state, done: entry.state === "waiting" ? onServer : 0, total: entry.size };
 }
 
 async function refresh(): Promise<void> {
@@ -349,12 +365,19 @@ async function upload(entry: UploadEntry): Promise<Result> {
           if (fresh && upload.url) return putUpload({ ...fresh, uploadUrl: upload.url });
         });
       },
-      onProgress: (sent, total) => {
-        progress.set(entry.id, { status: "uploading", done: sent, total });
-        redrawSoon();
-      },
-      onAfterResponse: (_request, response) => {
+      // Progress is what the server confirmed (Upload-Offset after the HEAD that resumes and
+      // after each chunk), not what left the phone: bytes sent can still be lost.
+      onAfterResponse: (request, response) => {
         evidenceId = response.getHeader("Waymark-Evidence-Id") || evidenceId;
+        const status = response.getStatus();
+        if (status < 200 || status >= 300) return;
+        // A new upload (the server had none to resume) starts from nothing, whatever was heard.
+        const offset = request.getMethod() === "POST" ? 0 : Number(response.getHeader("Upload-Offset") ?? NaN);
+        if (!Number.isFinite(offset)) return;
+        const resumed = request.getMethod() === "HEAD" && offset > 0 ? offset : progress.get(entry.id)?.resumedFrom;
+        progress.set(entry.id, { status: "uploading", done: offset, total: entry.size, resumedFrom: resumed });
+        void setOnServer(entry.id, offset).catch(() => undefined);
+        redrawSoon();
       },
       onSuccess: () => {
         void finish(entry, evidenceId ?? evidenceIdOf(upload.url ?? "")).then(() => settle("done"));
@@ -384,7 +407,7 @@ async function upload(entry: UploadEntry): Promise<Result> {
       },
     });
     active = { id: entry.id, upload, settle };
-    progress.set(entry.id, { status: "uploading", done: 0, total: entry.size });
+    progress.set(entry.id, { status: "uploading", done: entry.onServer ?? 0, total: entry.size });
     redrawSoon();
     upload.start();
   });
