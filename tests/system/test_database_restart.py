@@ -113,8 +113,11 @@ def _until_acknowledged(load: Load, more_than: int) -> None:
 
 
 def test_postgresql_restarted_under_load_gives_503_and_recovers_by_itself(
-    tmp_path: Path,
+    request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
+    if request.config.getoption("--db") != "postgresql":
+        # It starts a PostgreSQL of its own, so one run of the suite is enough.
+        pytest.skip("PostgreSQL restarts are tested in the PostgreSQL run (--db=postgresql)")
     with own_postgres() as postgres:
         admin = create_engine(postgres.url(), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
