@@ -30,6 +30,22 @@ def pack_filters(
     include: Annotated[
         str | None, Query(max_length=100, description="impact_notes,evidence,advocate_notes")
     ] = None,
+    exhibit_prefix: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z]{1,6}$",
+            description="The letters of the exhibit references (AH gives AH/1, AH/2…); "
+            "the exporter's initials by default.",
+        ),
+    ] = None,
+    case_label: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="How every page of the PDF names the case; the name of the person "
+            "who kept the log by default.",
+        ),
+    ] = None,
 ) -> PackFilters:
     if start and end and end <= start:
         raise InvalidInput("'to' must be after 'from'.", field="to", where="query")
@@ -43,6 +59,8 @@ def pack_filters(
         end=end,
         crime_reference=(crime_reference or "").strip() or None,
         include=chosen,
+        exhibit_prefix=exhibit_prefix.upper() if exhibit_prefix else None,
+        case_label=" ".join((case_label or "").split()) or None,
     )
 
 

@@ -1,5 +1,7 @@
 """What goes into a pack: the victim's live records, filtered, in time order."""
 
+import re
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -34,6 +36,11 @@ class PackFilters:
     end: datetime | None = None
     crime_reference: str | None = None
     include: frozenset[Include] = frozenset(Include)
+    # Chosen at export, not filters: the letters of the exhibit references (the exporter's
+    # initials unless given) and how every page names the case (the log keeper's name unless
+    # given). describe() leaves them out; the manifest names them on their own.
+    exhibit_prefix: str | None = None
+    case_label: str | None = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -77,6 +84,31 @@ class PackContent:
     evidence_rows: dict[uuid.UUID, Evidence] = field(default_factory=dict)
     # Files whose capture time had no zone: what the pack says about how it was read.
     capture_notes: dict[uuid.UUID, str] = field(default_factory=dict)
+
+    @property
+    def exhibit_prefix(self) -> str:
+        return self.filters.exhibit_prefix or initials(self.exported_by.display_name)
+
+    @property
+    def exhibits(self) -> dict[uuid.UUID, str]:
+        """Every original's exhibit reference: AH/1, AH/2… in timeline order."""
+        return exhibit_references(self.evidence, self.exhibit_prefix)
+
+    @property
+    def chronology_exhibit(self) -> str:
+        """timeline.pdf is produced as the exhibit after the last original."""
+        return f"{self.exhibit_prefix}/{len(self.evidence) + 1}"
+
+    @property
+    def case_label(self) -> str:
+        return self.filters.case_label or self.victim.display_name or "Unnamed"
+
+    @property
+    def crime_references(self) -> list[str]:
+        """The crime references the pack is about: the one it was filtered by, or every one."""
+        if self.filters.crime_reference:
+            return [self.filters.crime_reference]
+        return sorted({r.crime_reference for r in self.police_reports if r.crime_reference})
 
     def period(self) -> tuple[datetime | None, datetime | None]:
         moments = [i.occurred_at for i in self.incidents] + [
@@ -231,6 +263,22 @@ def utc_stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def evidence_numbers(items: Sequence[EvidencePublic]) -> dict[uuid.UUID, str]:
-    """E0001, E0002… in timeline order (items come sorted by their timeline time)."""
-    return {item.id: f"E{n:04d}" for n, item in enumerate(items, start=1)}
+# When a name gives no letters A to Z (a name in another script): "exhibit".
+NO_INITIALS = "EX"
+
+
+def initials(name: str | None) -> str:
+    """The first letter of each part of a name, as a statement's exhibit references use:
+    "Zoë Ní Bhriain" gives ZNB, "Mary-Jane O'Neil" MJO. At most four letters."""
+    letters = []
+    for part in re.split(r"[\s\-]+", name or ""):
+        folded = unicodedata.normalize("NFKD", part).encode("ascii", "ignore").decode()
+        first = next((c for c in folded if c.isalpha()), None)
+        if first:
+            letters.append(first.upper())
+    return "".join(letters[:4]) or NO_INITIALS
+
+
+def exhibit_references(items: Sequence[EvidencePublic], prefix: str) -> dict[uuid.UUID, str]:
+    """AH/1, AH/2… in timeline order (items come sorted by their timeline time)."""
+    return {item.id: f"{prefix}/{n}" for n, item in enumerate(items, start=1)}

@@ -20,7 +20,7 @@ from typing import Any
 from zipstream import ZipStream
 
 from app import __version__
-from app.export.content import AuditEntry, PackContent, evidence_numbers, utc_stamp
+from app.export.content import AuditEntry, PackContent, utc_stamp
 from app.export.timeline_csv import timeline_csv
 from app.export.times import PACK_ZONE, in_zone, short_zone_time, utc_instant, zone_date
 from app.models.evidence import EvidencePublic
@@ -57,21 +57,26 @@ def _slug(name: str) -> str:
     return slug[:40].strip("-") or "file"
 
 
-def evidence_paths(items: list[EvidencePublic]) -> dict[uuid.UUID, str]:
-    numbers = evidence_numbers(items)
+def evidence_paths(
+    items: list[EvidencePublic], exhibits: dict[uuid.UUID, str]
+) -> dict[uuid.UUID, str]:
+    """evidence/AH-1-2026-09-30-front-door.jpg: the exhibit reference (a file name cannot hold
+    its slash), the date in the pack's zone, and the original name made safe."""
     paths = {}
     for item in items:
         moment = in_zone(item.captured_at or item.uploaded_at)
         media = accepted(item.media_type)
         extension = media.extension if media else "bin"
         paths[item.id] = (
-            f"evidence/{numbers[item.id]}-{moment:%Y-%m-%d}-{_slug(item.original_filename)}.{extension}"
+            f"evidence/{exhibits[item.id].replace('/', '-')}-{moment:%Y-%m-%d}-"
+            f"{_slug(item.original_filename)}.{extension}"
         )
     return paths
 
 
-def _timeline_rows(content: PackContent, paths: dict[uuid.UUID, str]) -> list[dict[str, Any]]:
-    numbers = evidence_numbers(content.evidence)
+def _timeline_rows(
+    content: PackContent, exhibits: dict[uuid.UUID, str], paths: dict[uuid.UUID, str]
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for incident in content.incidents:
         rows.append(
@@ -119,7 +124,7 @@ def _timeline_rows(content: PackContent, paths: dict[uuid.UUID, str]) -> list[di
         )
     for item in content.evidence:
         data = item.model_dump(mode="json", by_alias=True)
-        data["number"], data["path"] = numbers[item.id], paths[item.id]
+        data["exhibit"], data["path"] = exhibits[item.id], paths[item.id]
         rows.append(
             {
                 "kind": "evidence",
@@ -181,6 +186,10 @@ def _readme(
 ) -> bytes:
     start, end = content.period()
     period = f"{zone_date(start)} to {zone_date(end)}" if start and end else "no dated items"
+    prefix, count = content.exhibit_prefix, len(content.evidence)
+    exhibits = (
+        f"{prefix}/1 to {prefix}/{count}" if count > 1 else f"{prefix}/1" if count else "none"
+    )
     text = f"""WAYMARK EVIDENCE PACK
 =====================
 
@@ -190,12 +199,14 @@ from Waymark {__version__} at {short_zone_time(generated_at)} by
 
 What is here
 ------------
-timeline.pdf     the chronology to read: a summary first, then every item in time order,
-                 the impact on daily life, and an index of the evidence with fingerprints
+timeline.pdf     the chronology to read, exhibit {content.chronology_exhibit}: a summary first,
+                 then every item in time order, the impact on daily life, and an index
+                 of the evidence with fingerprints
 timeline.csv     the same items, one row each, for a spreadsheet
 timeline.json    the same, machine-readable, with every earlier version of amended items
-evidence/        the original files, byte for byte as they were uploaded, numbered in
-                 time order (E0001, E0002, ...) as the chronology refers to them
+evidence/        the original files, byte for byte as they were uploaded: exhibits
+                 {exhibits}, in time order, each file's name starting with its
+                 exhibit reference ({prefix}-1-... is {prefix}/1)
 audit.json       the custody trail: every action on this log, hash-chained
 manifest.json    every file's size and SHA-256, the filters used, and the audit trail's head
 manifest.sig     an Ed25519 signature of manifest.json (base64)
@@ -270,11 +281,12 @@ def build(
     folder = f"waymark-evidence-pack-{utc_stamp(generated_at)}"
     public_key = signing_key.public_key()
     fingerprint = key_fingerprint(public_key)
-    paths = evidence_paths(content.evidence)
+    exhibits = content.exhibits
+    paths = evidence_paths(content.evidence, exhibits)
     # The PDF first: the memory it works in (fonts, pages) is freed when it is done, and the
     # rows of the timeline's other files are made in it, rather than on top of it.
     timeline_pdf = _pdf(content, generated_at)
-    timeline_csv, timeline_json = _timeline_files(content, paths)
+    timeline_csv, timeline_json = _timeline_files(content, exhibits, paths)
     # Every file but the manifest, its signature and SHA256SUMS; with those two, what
     # SHA256SUMS lists.
     listed = len(content.evidence) + 8
@@ -307,12 +319,14 @@ def build(
     return Pack(filename=f"{folder}.zip", size=len(stream), chunks=iter(stream))
 
 
-def _timeline_files(content: PackContent, paths: dict[uuid.UUID, str]) -> tuple[bytes, bytes]:
+def _timeline_files(
+    content: PackContent, exhibits: dict[uuid.UUID, str], paths: dict[uuid.UUID, str]
+) -> tuple[bytes, bytes]:
     """timeline.csv and timeline.json (their rows are let go as soon as both are made)."""
-    rows = _timeline_rows(content, paths)
+    rows = _timeline_rows(content, exhibits, paths)
     timeline_json = _json_listing({"generator": f"Waymark {__version__}"}, "items", rows)
     del rows
-    return timeline_csv(content, evidence_numbers(content.evidence), paths), timeline_json
+    return timeline_csv(content, exhibits, paths), timeline_json
 
 
 def _pdf(content: PackContent, generated_at: datetime) -> bytes:
@@ -337,6 +351,12 @@ def _manifest(
                 "role": content.exported_by.role,
             },
             "filters": content.filters.describe(),
+            "case": content.case_label,
+            "exhibits": {
+                "prefix": content.exhibit_prefix,
+                "originals": len(content.evidence),
+                "chronology": content.chronology_exhibit,
+            },
             "counts": {
                 "incidents": len(content.incidents),
                 "police_reports": len(content.police_reports),

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from app import __version__
-from app.export.content import PackContent, evidence_numbers
+from app.export.content import PackContent
 from app.export.times import in_zone, short_zone_time, zone_time
 from app.models.advocate_note import AdvocateNotePublic
 from app.models.codes import BEHAVIOUR_WORDS, Behaviour, Channel, ImpactArea, ReportMethod
@@ -230,7 +230,7 @@ class _Document(FPDF):
     """An A4 document whose text is laid out here and written, a page at a time, as one text
     object per page (see the module's docstring). Pages are numbered once all are made."""
 
-    def __init__(self, footer_text: str) -> None:
+    def __init__(self, footer_text: str, header_left: str = "", header_right: str = "") -> None:
         super().__init__(format="A4")
         self.set_margins(18, 18, 18)
         self.set_auto_page_break(auto=True, margin=20)
@@ -239,6 +239,7 @@ class _Document(FPDF):
         self.label = _Style(self.bold, 9)
         self._footer = _Style(self.regular, 7.5, MUTED)
         self._footer_text = footer_text
+        self._header_left, self._header_right = header_left, header_right
         # The text object being built for the current page, and the font, size and colour
         # already set in it.
         self._text: list[str] = []
@@ -261,23 +262,31 @@ class _Document(FPDF):
         self._end_text()
 
     def number_pages(self) -> None:
-        """The footer of every page, now that the number of pages is known."""
+        """The header and footer of every page, now that the number of pages is known: the
+        case and the exhibit mark at the top (a page pulled from a bundle still says where it
+        belongs), how to verify and the page number at the bottom."""
         self._end_text()
         last = self.page
         baseline = 10.7 * self.k  # from the bottom edge, where fpdf2 put a footer cell's text
         left = (self.l_margin + self.c_margin) * self.k
+        header = _Style(self.bold, 7.5, MUTED)
         for number in range(1, last + 1):
             self.page = number
+            width, height = self.pages[number].dimensions()
+            right_edge = width - (self.r_margin + self.c_margin) * self.k
             page_of = f"Page {number} of {last}"
-            right = (
-                self.pages[number].dimensions()[0]
-                - (self.r_margin + self.c_margin) * self.k
-                - self._footer.face.units(page_of) * self._footer.size / 1000
-            )
             self._show(self._footer, left, baseline, self._footer_text)
-            self._show(self._footer, right, baseline, page_of)
+            self._show_right(self._footer, right_edge, baseline, page_of)
+            if self._header_left or self._header_right:
+                top = height - 11 * self.k
+                self._show(header, left, top, self._header_left)
+                self._show_right(header, right_edge, top, self._header_right)
             self._end_text()
         self.page = last
+
+    def _show_right(self, style: _Style, right: float, y: float, line: str) -> None:
+        """The line ending at `right` (points)."""
+        self._show(style, right - style.face.units(line) * style.size / 1000, y, line)
 
     def wrap(self, text: str, style: _Style, width: float) -> list[str]:
         """`text` as lines for a cell `width` mm wide."""
@@ -407,18 +416,30 @@ def render(content: PackContent, generated_at: datetime) -> bytes:
 
 
 def _rendered(content: PackContent, generated_at: datetime) -> bytes:
-    numbers = evidence_numbers(content.evidence)
+    exhibits = content.exhibits
     doc = _Document(
-        "Verify this pack: see README.txt (sha256sum -c SHA256SUMS, and the signature)."
+        "Verify this pack: see README.txt (sha256sum -c SHA256SUMS, and the signature).",
+        header_left=_case_header(content),
+        header_right=f"Exhibit {content.chronology_exhibit}",
     )
     _cover(doc, content, generated_at)
-    _chronology(doc, content, numbers)
+    _chronology(doc, content, exhibits)
     if content.impact_notes:
         _impact_summary(doc, content)
     if content.evidence:
-        _evidence_index(doc, content, numbers)
+        _evidence_index(doc, content, exhibits)
     doc.number_pages()
     return bytes(doc.output())
+
+
+def _case_header(content: PackContent) -> str:
+    """'Robin Ashworth · Crime ref CR/123456/26': a long list is cut, the cover has them all."""
+    references = content.crime_references
+    shown = ", ".join(references[:3]) + (
+        f" and {len(references) - 3} more" if len(references) > 3 else ""
+    )
+    label = "Crime ref" if len(references) == 1 else "Crime refs"
+    return f"{content.case_label}  ·  {label} {shown or 'none recorded'}"
 
 
 def _cover(doc: _Document, content: PackContent, generated_at: datetime) -> None:
@@ -519,13 +540,13 @@ def _weekly_chart(doc: _Document, content: PackContent) -> None:
 Entry = IncidentPublic | PoliceReportPublic | ImpactNotePublic | AdvocateNotePublic | EvidencePublic
 
 
-def _chronology(doc: _Document, content: PackContent, numbers: dict[uuid.UUID, str]) -> None:
+def _chronology(doc: _Document, content: PackContent, exhibits: dict[uuid.UUID, str]) -> None:
     doc.add_page()
     doc.heading("Chronology")
     evidence_of: dict[uuid.UUID, list[str]] = defaultdict(list)
     for file in content.evidence:
         for incident_id in file.incident_ids:
-            evidence_of[incident_id].append(numbers[file.id])
+            evidence_of[incident_id].append(exhibits[file.id])
     entries: list[tuple[datetime, str, Entry]] = [
         (i.occurred_at, "incident", i) for i in content.incidents
     ]
@@ -550,7 +571,7 @@ def _chronology(doc: _Document, content: PackContent, numbers: dict[uuid.UUID, s
             title,
             6,
         )
-        _entry_fields(doc, item, evidence_of, numbers, content.capture_notes)
+        _entry_fields(doc, item, evidence_of, exhibits, content.capture_notes)
         doc.ln(2)
 
 
@@ -558,7 +579,7 @@ def _entry_fields(
     doc: _Document,
     item: Entry,
     evidence_of: dict[uuid.UUID, list[str]],
-    numbers: dict[uuid.UUID, str],
+    exhibits: dict[uuid.UUID, str],
     content_notes: dict[uuid.UUID, str],
 ) -> None:
     if isinstance(item, IncidentPublic):
@@ -571,7 +592,7 @@ def _entry_fields(
         doc.field("Witnesses", item.witnesses)
         doc.field("How it felt", item.feelings)
         doc.field("Crime refs", ", ".join(item.crime_references))
-        doc.field("Evidence", ", ".join(evidence_of.get(item.id, [])))
+        doc.field("Exhibits", ", ".join(evidence_of.get(item.id, [])))
         if item.revision > 1:
             doc.field("Amended", f"{item.revision - 1} time(s); every version is in timeline.json")
         doc.field("Logged", short_zone_time(item.recorded_at))
@@ -590,8 +611,8 @@ def _entry_fields(
         doc.field("Note", item.body)
     else:
         doc.field(
-            "File",
-            f"{numbers[item.id]}  {item.original_filename} "
+            "Exhibit",
+            f"{exhibits[item.id]}  {item.original_filename} "
             f"({item.media_type}, {human_size(item.size)})",
         )
         doc.field("Description", item.description)
@@ -631,7 +652,7 @@ def _impact_summary(doc: _Document, content: PackContent) -> None:
         doc.ln(2)
 
 
-def _evidence_index(doc: _Document, content: PackContent, numbers: dict[uuid.UUID, str]) -> None:
+def _evidence_index(doc: _Document, content: PackContent, exhibits: dict[uuid.UUID, str]) -> None:
     doc.add_page(orientation="L")
     doc.heading("Evidence index")
     doc.paragraph(
@@ -643,11 +664,11 @@ def _evidence_index(doc: _Document, content: PackContent, numbers: dict[uuid.UUI
     )
     doc.ln(2)
     doc.grid(
-        (12, 44, 26, 16, 36, 36, 91),
-        ("No.", "Original name", "Type", "Size", "Captured (claimed)", "Uploaded", "SHA-256"),
+        (16, 40, 26, 16, 36, 36, 91),
+        ("Exhibit", "Original name", "Type", "Size", "Captured (claimed)", "Uploaded", "SHA-256"),
         (
             (
-                numbers[item.id],
+                exhibits[item.id],
                 item.original_filename,
                 item.media_type,
                 human_size(item.size),

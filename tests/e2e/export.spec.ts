@@ -40,7 +40,7 @@ test("the evidence pack downloads and verifies", async ({ page }) => {
       encoding: "utf8",
     });
     expect(listing).toContain("timeline.pdf");
-    expect(listing).toMatch(/evidence\/E0001-.*parcel\.jpg/);
+    expect(listing).toMatch(/evidence\/[A-Z]{1,4}-1-.*parcel\.jpg/);
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }

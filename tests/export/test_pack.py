@@ -172,12 +172,13 @@ def test_one_top_folder_holds_exactly_the_pack_files_and_the_evidence(sample: Sa
     others = set(pack.members) - PACK_FILES
     assert set(pack.members) >= PACK_FILES
     assert others == set(pack.evidence_paths)
-    # Live evidence only (the withdrawn photo is not there), numbered E0001… with no gaps.
+    # Live evidence only (the withdrawn photo is not there), named by exhibit reference from
+    # the exporter's initials (Zoë Ní Bhriain: ZNB-1 for ZNB/1…) with no gaps.
     assert len(pack.evidence_paths) == len(sample.log.evidence) == 5
-    numbers = [path.split("/")[1][:5] for path in pack.evidence_paths]
-    assert numbers == [f"E{n:04d}" for n in range(1, 6)]
+    references = [path.split("/")[1][:5] for path in pack.evidence_paths]
+    assert references == [f"ZNB-{n}" for n in range(1, 6)]
     assert all(
-        re.fullmatch(r"evidence/E\d{4}-\d{4}-\d{2}-\d{2}-[a-z0-9-]+\.[a-z0-9]+", p)
+        re.fullmatch(r"evidence/ZNB-\d-\d{4}-\d{2}-\d{2}-[a-z0-9-]+\.[a-z0-9]+", p)
         for p in pack.evidence_paths
     )
 
@@ -190,8 +191,8 @@ def test_evidence_is_numbered_in_timeline_order(sample: Sample) -> None:
     moments = [datetime.fromisoformat(item["at"]) for item in items if item["kind"] == "evidence"]
     assert moments == sorted(moments)
     # The photo claims 30 September 18:45 BST and the video 11 October: the first two files.
-    assert pack.evidence_paths[0] == "evidence/E0001-2026-09-30-front-door.jpg"
-    assert pack.evidence_paths[1] == "evidence/E0002-2026-10-11-doorbell-clip.mp4"
+    assert pack.evidence_paths[0] == "evidence/ZNB-1-2026-09-30-front-door.jpg"
+    assert pack.evidence_paths[1] == "evidence/ZNB-2-2026-10-11-doorbell-clip.mp4"
     assert evidence_path(pack, log.evidence["photo"].sha256) == pack.evidence_paths[0]
     assert evidence_path(pack, log.evidence["video"].sha256) == pack.evidence_paths[1]
 
@@ -450,7 +451,8 @@ def test_the_json_and_csv_hold_every_live_item_in_time_order(sample: Sample) -> 
     assert calls["revision"] == "2"
     photo = next(row for row in rows if row["id"] == log.evidence["photo"].id)
     assert photo["sha256"] == log.evidence["photo"].sha256
-    assert photo["file"] == "evidence/E0001-2026-09-30-front-door.jpg"
+    assert photo["file"] == "evidence/ZNB-1-2026-09-30-front-door.jpg"
+    assert photo["exhibit"] == "ZNB/1"
 
 
 def test_timeline_json_keeps_every_revision_of_the_amended_incident(sample: Sample) -> None:
@@ -649,7 +651,7 @@ def test_flipping_one_byte_of_any_member_fails_verify_pack(
 
 
 def test_an_added_file_fails_verify_pack(sample: Sample, tmp_path: Path) -> None:
-    extra = {"evidence/E0006-2026-10-01-planted.jpg": b"\xff\xd8\xff\xe0 not from the service"}
+    extra = {"evidence/ZNB-6-2026-10-01-planted.jpg": b"\xff\xd8\xff\xe0 not from the service"}
     result = verify_pack(saved(tmp_path, rewrite_pack(sample.pack, extra=extra)))
     assert result.exit_code == 1, result.output
     assert result.output.rstrip().endswith(DAMAGED)
@@ -659,7 +661,7 @@ def test_an_added_file_fails_verify_pack(sample: Sample, tmp_path: Path) -> None
 def test_an_added_file_listed_in_sha256sums_still_fails(sample: Sample, tmp_path: Path) -> None:
     """A forger adds a line for the planted file to SHA256SUMS: its signature no longer holds,
     and the signed manifest's file list is the one the service made."""
-    planted_name = "evidence/E0006-2026-10-01-planted.jpg"
+    planted_name = "evidence/ZNB-6-2026-10-01-planted.jpg"
     planted = b"\xff\xd8\xff\xe0 not from the service"
 
     def change(member: str, content: bytes) -> bytes:
@@ -937,6 +939,10 @@ def test_include_impact_notes_only_leaves_the_files_out(case: SharedCase, log: L
         {"from": "2026-10-01T00:00:00"},  # no offset: which zone would it be?
         {"to": "last tuesday"},
         {"crime_reference": "C" * 65},
+        {"exhibit_prefix": "A1"},
+        {"exhibit_prefix": "A/H"},
+        {"exhibit_prefix": "ABCDEFG"},
+        {"case_label": "x" * 101},
     ],
 )
 def test_bad_filters_are_422(case: SharedCase, params: dict[str, str], db_engine: Engine) -> None:

@@ -245,7 +245,7 @@ def test_a_pack_with_1_gib_of_evidence_streams_in_bounded_memory(
             (video,) = [name for name in archive.namelist() if "/evidence/" in name]
             assert re.fullmatch(
                 r"waymark-evidence-pack-\d{8}T\d{6}Z/evidence/"
-                r"E0001-\d{4}-\d{2}-\d{2}-dashcam-2026-10-11\.mp4",
+                r"[A-Z]{1,4}-1-\d{4}-\d{2}-\d{2}-dashcam-2026-10-11\.mp4",
                 video,
             ), video
             assert sha256_of_member(archive, video) == (sent_sha256, EVIDENCE_SIZE)

@@ -157,7 +157,7 @@ def test_a_photo_with_no_zone_in_its_exif_is_read_as_uk_time(
     assert photo["at"] == "2026-08-03T06:05:00Z"
     assert photo["uk_time"] == "03 Aug 2026 07:05 BST"
     # Placed before the incident of 22:15 BST that day, not an hour later.
-    assert any(path.startswith("evidence/E0001-2026-08-03-") for path in pack.members)
+    assert any(path.startswith("evidence/RA-1-2026-08-03-") for path in pack.members)
 
 
 def test_a_file_with_no_capture_time_says_so(victim: TestClient, tmp_path: Path) -> None:

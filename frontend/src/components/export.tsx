@@ -15,6 +15,8 @@ export function ExportForm(props: { path: string }) {
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
   const [crimeReference, setCrimeReference] = useState("");
+  const [exhibitPrefix, setExhibitPrefix] = useState("");
+  const [caseLabel, setCaseLabel] = useState("");
   const [include, setInclude] = useState<string[]>(INCLUDE.map(([code]) => code));
   const [progress, setProgress] = useState<{ received: number; total: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -34,7 +36,7 @@ export function ExportForm(props: { path: string }) {
     setProgress({ received: 0, total: 0 });
     try {
       const { blob, filename } = await downloadWithProgress(
-        props.path + packQuery({ from, to, crimeReference, include }),
+        props.path + packQuery({ from, to, crimeReference, include, exhibitPrefix, caseLabel }),
         (received, total) => setProgress({ received, total }),
         abort.current.signal,
       );
@@ -65,6 +67,22 @@ export function ExportForm(props: { path: string }) {
         value={crimeReference}
         onValue={setCrimeReference}
         maxLength={64}
+        autoComplete="off"
+      />
+      <TextInput
+        label="Letters for exhibit references (optional)"
+        hint="Files are numbered AH/1, AH/2… from the initials of whoever exports. Letters only, up to 6."
+        value={exhibitPrefix}
+        onValue={setExhibitPrefix}
+        maxLength={6}
+        autoComplete="off"
+      />
+      <TextInput
+        label="Name for the case on every page (optional)"
+        hint="Instead of your name, for example a reference the police gave you."
+        value={caseLabel}
+        onValue={setCaseLabel}
+        maxLength={100}
         autoComplete="off"
       />
       <Chips legend="Include" name="include" options={INCLUDE} chosen={include} onChange={setInclude} hint="Incidents and police reports are always included." />

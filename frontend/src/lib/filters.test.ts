@@ -53,6 +53,15 @@ describe("pack filters", () => {
     const q = new URLSearchParams(packQuery({ from: "", to: "", crimeReference: "CR/1", include: ["evidence"] }));
     expect(q.get("crime_reference")).toBe("CR/1");
     expect(q.get("include")).toBe("evidence");
+    expect(q.has("exhibit_prefix")).toBe(false);
+  });
+
+  it("sends the exhibit letters and the case label when they are chosen", () => {
+    const q = new URLSearchParams(
+      packQuery({ from: "", to: "", crimeReference: "", include: [], exhibitPrefix: " DC ", caseLabel: " Operation Elm " }),
+    );
+    expect(q.get("exhibit_prefix")).toBe("DC");
+    expect(q.get("case_label")).toBe("Operation Elm");
   });
 });
 

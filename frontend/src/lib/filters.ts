@@ -52,11 +52,20 @@ export function timelineQuery(filters: Filters, cursor?: string | null, limit = 
   });
 }
 
-export function packQuery(options: { from: string; to: string; crimeReference: string; include: string[] }): string {
+export function packQuery(options: {
+  from: string;
+  to: string;
+  crimeReference: string;
+  include: string[];
+  exhibitPrefix?: string;
+  caseLabel?: string;
+}): string {
   const base = query({
     from: options.from ? localInputToIso(options.from) : null,
     to: options.to ? dayAfter(options.to) : null,
     crime_reference: options.crimeReference.trim(),
+    exhibit_prefix: (options.exhibitPrefix ?? "").trim(),
+    case_label: (options.caseLabel ?? "").trim(),
   });
   // Always explicit: without it the API includes everything.
   const include = `include=${options.include.join(",")}`;
