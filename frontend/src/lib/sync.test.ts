@@ -155,6 +155,21 @@ describe("sending the outbox", () => {
     expect(await syncOnce("sam", server.send)).toMatchObject({ stopped: "server" });
   });
 
+  it("sends a change again when another change of the record got there first", async () => {
+    const server = new FakeServer();
+    const created = await queue(incident("short"));
+    await syncOnce("sam", server.send);
+    await queue({ owner: "sam", op: "amend", resource: "incidents", id: created.id, body: { location: "Bus stop" } });
+    const race = new ApiError(409, { type: "urn:waymark:problem:concurrent-write", detail: "Changed meanwhile." });
+    const racing: Sender = async () => {
+      throw race;
+    };
+    expect(await syncOnce("sam", racing)).toMatchObject({ stopped: "server", failed: 0 });
+    expect(await entries("sam")).toMatchObject([{ state: "waiting", attempts: 1 }]);
+    expect(await syncOnce("sam", server.send)).toMatchObject({ sent: 1, failed: 0 });
+    expect(server.records.get(created.id)).toMatchObject({ location: "Bus stop" });
+  });
+
   it("sends only the signed-in account's records", async () => {
     const server = new FakeServer();
     await queue(incident("sam's"));

@@ -14,8 +14,17 @@ export interface SyncOutcome {
   stopped: "offline" | "signed-out" | "server" | null;
 }
 
+/**
+ * Another request (another phone) changed the record at the same moment and got there first:
+ * nothing of this one was saved, and sending it again applies it on top of theirs.
+ */
+function lostARace(error: ApiError): boolean {
+  return error.status === 409 && (error.problem.type ?? "").endsWith(":concurrent-write");
+}
+
 /** Refusals that will not change by trying again: the record stays, marked, for the person. */
 function refusedForGood(error: ApiError): boolean {
+  if (lostARace(error)) return false;
   return error.status >= 400 && error.status < 500 && ![401, 408, 425, 429].includes(error.status);
 }
 
