@@ -202,6 +202,10 @@ What is here
 timeline.pdf     the chronology to read, exhibit {content.chronology_exhibit}: a summary first,
                  then every item in time order, the impact on daily life, and an index
                  of the evidence with fingerprints
+statement-draft.pdf
+                 a draft statement producing the exhibits (what each is, how and when
+                 it was obtained, its SHA-256, where it is kept): unsigned, to be
+                 checked, completed and signed
 timeline.csv     the same items, one row each, for a spreadsheet
 timeline.json    the same, machine-readable, with every earlier version of amended items
 evidence/        the original files, byte for byte as they were uploaded: exhibits
@@ -286,13 +290,17 @@ def build(
     # The PDF first: the memory it works in (fonts, pages) is freed when it is done, and the
     # rows of the timeline's other files are made in it, rather than on top of it.
     timeline_pdf = _pdf(content, generated_at)
+    statement_pdf = _statement(
+        content, generated_at, folder, paths, hashlib.sha256(timeline_pdf).hexdigest()
+    )
     timeline_csv, timeline_json = _timeline_files(content, exhibits, paths)
     # Every file but the manifest, its signature and SHA256SUMS; with those two, what
     # SHA256SUMS lists.
-    listed = len(content.evidence) + 8
+    listed = len(content.evidence) + 9
     small: dict[str, bytes] = {
         "README.txt": _readme(content, folder, generated_at, fingerprint, listed),
         "timeline.pdf": timeline_pdf,
+        "statement-draft.pdf": statement_pdf,
         "timeline.csv": timeline_csv,
         "timeline.json": timeline_json,
         "audit.json": _audit_json(content.audit_events),
@@ -335,6 +343,20 @@ def _pdf(content: PackContent, generated_at: datetime) -> bytes:
     from app.export.pdf import render
 
     return render(content, generated_at)
+
+
+def _statement(
+    content: PackContent,
+    generated_at: datetime,
+    folder: str,
+    paths: dict[uuid.UUID, str],
+    chronology_sha256: str,
+) -> bytes:
+    from app.export.statement import render_statement  # with fpdf2, as _pdf says
+
+    return render_statement(
+        content, generated_at, folder=folder, paths=paths, chronology_sha256=chronology_sha256
+    )
 
 
 def _manifest(

@@ -20,7 +20,7 @@ import importlib.util
 import sys
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -220,13 +220,13 @@ class _Face:
 
 
 @dataclass(frozen=True, eq=False)  # told apart by identity: a handful are made
-class _Style:
+class Style:
     face: _Face
     size: float  # points
     color: tuple[int, int, int] = INK
 
 
-class _Document(FPDF):
+class Document(FPDF):
     """An A4 document whose text is laid out here and written, a page at a time, as one text
     object per page (see the module's docstring). Pages are numbered once all are made."""
 
@@ -235,15 +235,15 @@ class _Document(FPDF):
         self.set_margins(18, 18, 18)
         self.set_auto_page_break(auto=True, margin=20)
         self.regular, self.bold = self._face("DejaVu"), self._face("DejaVu", "B")
-        self.body = _Style(self.regular, 9.5)
-        self.label = _Style(self.bold, 9)
-        self._footer = _Style(self.regular, 7.5, MUTED)
+        self.body = Style(self.regular, 9.5)
+        self.label = Style(self.bold, 9)
+        self._footer = Style(self.regular, 7.5, MUTED)
         self._footer_text = footer_text
         self._header_left, self._header_right = header_left, header_right
         # The text object being built for the current page, and the font, size and colour
         # already set in it.
         self._text: list[str] = []
-        self._text_state: _Style | None = None
+        self._text_state: Style | None = None
         self._fonts_on_page: set[int] = set()
 
     def _face(self, family: str, style: str = "") -> _Face:
@@ -269,7 +269,7 @@ class _Document(FPDF):
         last = self.page
         baseline = 10.7 * self.k  # from the bottom edge, where fpdf2 put a footer cell's text
         left = (self.l_margin + self.c_margin) * self.k
-        header = _Style(self.bold, 7.5, MUTED)
+        header = Style(self.bold, 7.5, MUTED)
         for number in range(1, last + 1):
             self.page = number
             width, height = self.pages[number].dimensions()
@@ -284,27 +284,27 @@ class _Document(FPDF):
             self._end_text()
         self.page = last
 
-    def _show_right(self, style: _Style, right: float, y: float, line: str) -> None:
+    def _show_right(self, style: Style, right: float, y: float, line: str) -> None:
         """The line ending at `right` (points)."""
         self._show(style, right - style.face.units(line) * style.size / 1000, y, line)
 
-    def wrap(self, text: str, style: _Style, width: float) -> list[str]:
+    def wrap(self, text: str, style: Style, width: float) -> list[str]:
         """`text` as lines for a cell `width` mm wide."""
         return style.face.wrap(text, style.size, (width - 2 * self.c_margin) * self.k)
 
-    def place(self, style: _Style, x: float, baseline: float, line: str) -> None:
+    def place(self, style: Style, x: float, baseline: float, line: str) -> None:
         """One line of text on the current page, its left end at x and its baseline at
         `baseline` (mm from the top left corner, as fpdf2 measures)."""
         self._show(style, x * self.k, (self.h - baseline) * self.k, line)
 
-    def _show(self, style: _Style, x: float, y: float, line: str) -> None:
+    def _show(self, style: Style, x: float, y: float, line: str) -> None:
         """The line at (x, y) in the PDF's own coordinates: points from the bottom left."""
         if style is not self._text_state:
             self._text.append(self._font_operator(style) + " " + _fill_operator(style.color))
             self._text_state = style
         self._text.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm {style.face.shown(line)} Tj")
 
-    def _font_operator(self, style: _Style) -> str:
+    def _font_operator(self, style: Style) -> str:
         font = style.face.font
         if font.i not in self._fonts_on_page:
             # Lists the font in the page's resources, as fpdf2's own text methods do.
@@ -321,7 +321,7 @@ class _Document(FPDF):
         self._fonts_on_page.clear()
 
     def write_lines(
-        self, lines: Sequence[str], style: _Style, line_height: float, x: float | None = None
+        self, lines: Sequence[str], style: Style, line_height: float, x: float | None = None
     ) -> None:
         """Lines from `x` (the left margin by default) down, on as many pages as they take;
         the next text starts below them, at the left margin."""
@@ -335,14 +335,14 @@ class _Document(FPDF):
             self.y += line_height
         self.x = self.l_margin
 
-    def paragraph(self, text: str, style: _Style, line_height: float) -> None:
+    def paragraph(self, text: str, style: Style, line_height: float) -> None:
         self.write_lines(self.wrap(text, style, self.epw), style, line_height)
 
     def heading(self, text: str, size: float = 15) -> None:
-        self.paragraph(text, _Style(self.bold, size, ACCENT), size * 0.55)
+        self.paragraph(text, Style(self.bold, size, ACCENT), size * 0.55)
         self.ln(2)
 
-    def field(self, label: str, value: str | None) -> None:
+    def field(self, label: str, value: str | None, style: Style | None = None) -> None:
         """A label on the left and its value beside it, wrapped; nothing when there is no value."""
         if not value:
             return
@@ -351,9 +351,10 @@ class _Document(FPDF):
         top = self.y
         self.write_lines([label], self.label, 5)
         self.y = top
+        value_style = style or self.body
         self.write_lines(
-            self.wrap(value, self.body, self.epw - LABEL_WIDTH),
-            self.body,
+            self.wrap(value, value_style, self.epw - LABEL_WIDTH),
+            value_style,
             5,
             x=self.l_margin + LABEL_WIDTH,
         )
@@ -363,12 +364,12 @@ class _Document(FPDF):
         widths: Sequence[float],
         header: Sequence[str],
         rows: Iterable[Sequence[str]],
-        style: _Style,
+        style: Style,
         line_height: float,
     ) -> None:
         """Ruled rows under a bold header, which is repeated at the top of every page the table
         runs onto."""
-        heading = _Style(self.bold, style.size, style.color)
+        heading = Style(self.bold, style.size, style.color)
         self.set_draw_color(*MUTED)
         self._table_row(widths, header, heading, line_height)
         for row in rows:
@@ -378,7 +379,7 @@ class _Document(FPDF):
                 self._table_row(widths, row, style, line_height)
 
     def _table_row(
-        self, widths: Sequence[float], cells: Sequence[str], style: _Style, line_height: float
+        self, widths: Sequence[float], cells: Sequence[str], style: Style, line_height: float
     ) -> bool:
         """Draws the row if it fits on this page; says whether it did."""
         wrapped = [self.wrap(text, style, width) for text, width in zip(cells, widths, strict=True)]
@@ -402,14 +403,21 @@ def _fill_operator(color: tuple[int, int, int]) -> str:
 
 
 def render(content: PackContent, generated_at: datetime) -> bytes:
-    # fpdf2's document is a web of reference cycles (its output producer, its fonts and their
-    # subsets), so only the garbage collector frees it, and with a heap this size a full
-    # collection may not come before the pack has streamed: ~15 MiB held all that while.
-    # Collecting now, with every older object frozen out of the collection, takes
-    # milliseconds (not the ~0.15 s of a full collection).
+    return freed(lambda: _rendered(content, generated_at))
+
+
+def freed(make: Callable[[], bytes]) -> bytes:
+    """The document `make` renders, its memory given back as soon as it is made.
+
+    fpdf2's document is a web of reference cycles (its output producer, its fonts and their
+    subsets), so only the garbage collector frees it, and with a heap this size a full
+    collection may not come before the pack has streamed: ~15 MiB held all that while.
+    Collecting now, with every older object frozen out of the collection, takes
+    milliseconds (not the ~0.15 s of a full collection).
+    """
     gc.freeze()
     try:
-        return _rendered(content, generated_at)
+        return make()
     finally:
         gc.collect()
         gc.unfreeze()
@@ -417,9 +425,9 @@ def render(content: PackContent, generated_at: datetime) -> bytes:
 
 def _rendered(content: PackContent, generated_at: datetime) -> bytes:
     exhibits = content.exhibits
-    doc = _Document(
+    doc = Document(
         "Verify this pack: see README.txt (sha256sum -c SHA256SUMS, and the signature).",
-        header_left=_case_header(content),
+        header_left=case_header(content),
         header_right=f"Exhibit {content.chronology_exhibit}",
     )
     _cover(doc, content, generated_at)
@@ -432,7 +440,7 @@ def _rendered(content: PackContent, generated_at: datetime) -> bytes:
     return bytes(doc.output())
 
 
-def _case_header(content: PackContent) -> str:
+def case_header(content: PackContent) -> str:
     """'Robin Ashworth · Crime ref CR/123456/26': a long list is cut, the cover has them all."""
     references = content.crime_references
     shown = ", ".join(references[:3]) + (
@@ -442,10 +450,10 @@ def _case_header(content: PackContent) -> str:
     return f"{content.case_label}  ·  {label} {shown or 'none recorded'}"
 
 
-def _cover(doc: _Document, content: PackContent, generated_at: datetime) -> None:
+def _cover(doc: Document, content: PackContent, generated_at: datetime) -> None:
     doc.add_page()
-    doc.paragraph("Record of stalking incidents", _Style(doc.bold, 22, ACCENT), 11)
-    doc.paragraph("An evidence pack exported from Waymark.", _Style(doc.regular, 11), 6)
+    doc.paragraph("Record of stalking incidents", Style(doc.bold, 22, ACCENT), 11)
+    doc.paragraph("An evidence pack exported from Waymark.", Style(doc.regular, 11), 6)
     doc.ln(4)
     start, end = content.period()
     references = sorted({r.crime_reference for r in content.police_reports if r.crime_reference})
@@ -486,7 +494,7 @@ def _cover(doc: _Document, content: PackContent, generated_at: datetime) -> None
             (60, 25),
             ("Behaviour", "Incidents"),
             ((BEHAVIOUR_WORDS[Behaviour(b)], str(n)) for b, n in behaviours.most_common()),
-            _Style(doc.regular, 10),
+            Style(doc.regular, 10),
             line_height=6,
         )
         doc.ln(5)
@@ -494,7 +502,7 @@ def _cover(doc: _Document, content: PackContent, generated_at: datetime) -> None
         _weekly_chart(doc, content)
 
 
-def _weekly_chart(doc: _Document, content: PackContent) -> None:
+def _weekly_chart(doc: Document, content: PackContent) -> None:
     """Bars of incidents per week (Monday to Sunday, dates in the pack's zone)."""
     weeks: Counter[date] = Counter()
     for incident in content.incidents:
@@ -515,7 +523,7 @@ def _weekly_chart(doc: _Document, content: PackContent) -> None:
     bar = width / len(series)
     doc.set_draw_color(*MUTED)
     doc.line(x0, y0 + height, x0 + width, y0 + height)
-    axis = _Style(doc.regular, 7, MUTED)
+    axis = Style(doc.regular, 7, MUTED)
     doc.place(axis, doc.l_margin, y0 + 3, str(peak))
     doc.place(axis, doc.l_margin, y0 + height, "0")
     doc.set_fill_color(*ACCENT)
@@ -540,7 +548,7 @@ def _weekly_chart(doc: _Document, content: PackContent) -> None:
 Entry = IncidentPublic | PoliceReportPublic | ImpactNotePublic | AdvocateNotePublic | EvidencePublic
 
 
-def _chronology(doc: _Document, content: PackContent, exhibits: dict[uuid.UUID, str]) -> None:
+def _chronology(doc: Document, content: PackContent, exhibits: dict[uuid.UUID, str]) -> None:
     doc.add_page()
     doc.heading("Chronology")
     evidence_of: dict[uuid.UUID, list[str]] = defaultdict(list)
@@ -556,8 +564,8 @@ def _chronology(doc: _Document, content: PackContent, exhibits: dict[uuid.UUID, 
     entries += [(e.captured_at or e.uploaded_at, "evidence", e) for e in content.evidence]
     entries.sort(key=lambda entry: entry[0].astimezone(UTC))
     if not entries:
-        doc.paragraph("There is nothing in this pack's period.", _Style(doc.regular, 10), 6)
-    title = _Style(doc.bold, 10.5)
+        doc.paragraph("There is nothing in this pack's period.", Style(doc.regular, 10), 6)
+    title = Style(doc.bold, 10.5)
     doc.set_draw_color(*RULE)
     for moment, kind, item in entries:
         if doc.get_y() > doc.h - 60:
@@ -576,7 +584,7 @@ def _chronology(doc: _Document, content: PackContent, exhibits: dict[uuid.UUID, 
 
 
 def _entry_fields(
-    doc: _Document,
+    doc: Document,
     item: Entry,
     evidence_of: dict[uuid.UUID, list[str]],
     exhibits: dict[uuid.UUID, str],
@@ -616,11 +624,11 @@ def _entry_fields(
             f"({item.media_type}, {human_size(item.size)})",
         )
         doc.field("Description", item.description)
-        doc.field("Captured", _capture_words(item, content_notes))
+        doc.field("Captured", capture_words(item, content_notes))
         doc.field("Uploaded", short_zone_time(item.uploaded_at))
 
 
-def _capture_words(item: EvidencePublic, notes: dict[uuid.UUID, str]) -> str:
+def capture_words(item: EvidencePublic, notes: dict[uuid.UUID, str]) -> str:
     if item.captured_at is None:
         return f"no capture time in the file; uploaded {short_zone_time(item.uploaded_at)}"
     claimed = f"{zone_time(item.captured_at)}, as the file itself claims"
@@ -628,13 +636,13 @@ def _capture_words(item: EvidencePublic, notes: dict[uuid.UUID, str]) -> str:
     return f"{claimed} ({note})" if note else claimed
 
 
-def _impact_summary(doc: _Document, content: PackContent) -> None:
+def _impact_summary(doc: Document, content: PackContent) -> None:
     doc.add_page()
     doc.heading("How this is affecting day-to-day life")
     doc.paragraph(
         "Impact notes grouped by the part of life affected (Protection from Harassment Act "
         "1997, s.4A: substantial adverse effect on usual day-to-day activities).",
-        _Style(doc.regular, 10),
+        Style(doc.regular, 10),
         5,
     )
     doc.ln(3)
@@ -646,20 +654,20 @@ def _impact_summary(doc: _Document, content: PackContent) -> None:
         notes = by_area.get(area.value)
         if not notes:
             continue
-        doc.paragraph(f"{AREA_WORDS[area]} ({len(notes)})", _Style(doc.bold, 10.5), 6)
+        doc.paragraph(f"{AREA_WORDS[area]} ({len(notes)})", Style(doc.bold, 10.5), 6)
         for note in notes:
             doc.paragraph(f"{zone_time(note.noted_at)}: {note.description}", doc.body, 5)
         doc.ln(2)
 
 
-def _evidence_index(doc: _Document, content: PackContent, exhibits: dict[uuid.UUID, str]) -> None:
+def _evidence_index(doc: Document, content: PackContent, exhibits: dict[uuid.UUID, str]) -> None:
     doc.add_page(orientation="L")
     doc.heading("Evidence index")
     doc.paragraph(
         "Each file is in the evidence/ folder exactly as it was uploaded. Capture times come "
         "from the file's own metadata and are what the file claims. SHA-256 is the fingerprint "
         "of the file's bytes: `sha256sum FILE` must give the same value.",
-        _Style(doc.regular, 10),
+        Style(doc.regular, 10),
         5,
     )
     doc.ln(2)
@@ -678,6 +686,6 @@ def _evidence_index(doc: _Document, content: PackContent, exhibits: dict[uuid.UU
             )
             for item in content.evidence
         ),
-        _Style(doc.mono, 6.5),
+        Style(doc.mono, 6.5),
         line_height=4.2,
     )

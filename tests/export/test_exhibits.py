@@ -140,3 +140,32 @@ def test_a_pack_filtered_by_crime_reference_names_that_reference(
     assert all(page.startswith(f"Alice Hart · Crime ref {CRIME_REFERENCE} ") for page in pages)
     everything = pdf_page_texts(export(victim).members["timeline.pdf"], tmp_path)
     assert everything[0].startswith(f"Alice Hart · Crime refs {CRIME_REFERENCE}, CR/999/26 ")
+
+
+# The draft producing statement.
+
+
+def test_the_draft_statement_produces_every_exhibit_with_its_hash(
+    victim: TestClient, tmp_path: Path
+) -> None:
+    pack = export(victim)
+    pages = pdf_page_texts(pack.members["statement-draft.pdf"], tmp_path)
+    text = " ".join(pages)
+    assert "WITNESS STATEMENT: DRAFT" in text
+    assert "Statement of Alice Hart" in text
+    assert "I shall be liable to prosecution" in text
+    for number, page in enumerate(pages, start=1):
+        assert "DRAFT: not signed." in page, number
+        assert page.startswith(f"Alice Hart · Crime ref {CRIME_REFERENCE}"), number
+    manifest = json.loads(pack.members["manifest.json"])
+    sha256_of = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
+    for reference, path in zip(("AH/1", "AH/2"), pack.evidence_paths, strict=True):
+        entry = text[text.index(f"{reference}: ") :]
+        entry = entry[: entry.index("Kept at") + len("Kept at ") + len(path)]
+        assert f"SHA-256 {sha256_of[path]}" in entry, reference
+        assert f"Kept at {path}" in entry, reference
+        assert "uploaded to Waymark by Alice Hart" in entry
+    assert "AH/1: station car park.jpg" in text
+    assert "Captured Mon 03 Aug 2026, 22:20 BST, as the file itself claims" in text
+    assert "AH/3: timeline.pdf" in text
+    assert f"SHA-256 {sha256_of['timeline.pdf']}" in text

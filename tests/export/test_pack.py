@@ -410,6 +410,7 @@ def test_withdrawn_records_are_nowhere_in_the_pack(sample: Sample) -> None:
     pdf_text = words(" ".join(pdf_pages(pack.members["timeline.pdf"])))
     readable = {
         "timeline.pdf": pdf_text,
+        "statement-draft.pdf": words(" ".join(pdf_pages(pack.members["statement-draft.pdf"]))),
         "timeline.csv": pack.members["timeline.csv"].decode("utf-8-sig"),
         "timeline.json": pack.members["timeline.json"].decode(),
         "README.txt": pack.members["README.txt"].decode(),
@@ -616,6 +617,7 @@ def structural_positions(name: str, data: bytes) -> list[int]:
 MEMBER_KINDS = [
     "README.txt",
     "timeline.pdf",
+    "statement-draft.pdf",
     "timeline.csv",
     "timeline.json",
     "audit.json",

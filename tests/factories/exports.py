@@ -52,6 +52,7 @@ PACK_FILES = frozenset(
     {
         "README.txt",
         "timeline.pdf",
+        "statement-draft.pdf",
         "timeline.csv",
         "timeline.json",
         "audit.json",
