@@ -3,7 +3,7 @@
 // moves between screens without losing what was typed.
 
 import { request as apiRequest, type BrowserContext, type Page } from "@playwright/test";
-import { expect, register, serviceWorkerReady, sessionProof, test } from "./support";
+import { apiGet, expect, register, serviceWorkerReady, sessionProof, test } from "./support";
 
 const SESSION_COOKIE = "waymark_session";
 
@@ -392,4 +392,56 @@ test("reflow at 320 px: nothing scrolls sideways, targets are large enough, the 
     expect(parseFloat(contrast.width)).toBeGreaterThanOrEqual(2);
     await context.close();
   }
+});
+
+test("when it happened: now in one step, or a day and a time of their own with now and about, labelled, at 360 px and 200 % zoom", async ({ page, browser }) => {
+  await register(page);
+  await page.getByRole("button", { name: "Log something" }).click();
+  const when = page.getByRole("group", { name: "When did it happen?" });
+  // Now, by default: one line and a single stop for the keyboard.
+  await expect(when.locator(".when-now p")).toHaveText(/^Now: today, \d\d:\d\d$/);
+  await expect(when.locator("input, button, select")).toHaveCount(1);
+  await when.getByRole("button", { name: "Change the day or time" }).click();
+
+  const day = when.getByLabel("Day", { exact: true });
+  const time = when.getByLabel("Time", { exact: true });
+  await expect(day).toBeFocused();
+  // Side by side on a 360 px phone.
+  const [dayBox, timeBox] = [await day.boundingBox(), await time.boundingBox()];
+  expect(Math.abs(dayBox!.y - timeBox!.y)).toBeLessThan(2);
+
+  // "Now" goes back, with focus on the button that changes it again.
+  await when.getByRole("button", { name: "Use the time now" }).click();
+  await expect(when.getByRole("button", { name: "Change the day or time" })).toBeFocused();
+  await when.getByRole("button", { name: "Change the day or time" }).click();
+
+  // A missing part is named, inside the group and in its description.
+  await time.fill("");
+  await page.getByLabel("What happened").fill("He was at the bus stop again");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(when.locator(".error")).toHaveText(/^Enter a date and time/);
+  await expect(when).toHaveAccessibleDescription(/Enter a date and time/);
+
+  await day.fill("2025-11-20");
+  await time.fill("21:40");
+  await when.getByLabel("About then: the time is not exact").check();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByText("Your incident is saved.")).toBeVisible();
+  const { items } = await apiGet<{ items: { occurred_at: string; time_is_approximate: boolean; description: string }[] }>(page, "/incidents");
+  const saved = items.find((item) => item.description === "He was at the bus stop again");
+  expect(Date.parse(saved!.occurred_at)).toBe(Date.parse("2025-11-20T21:40:00+00:00"));
+  expect(saved!.time_is_approximate).toBe(true);
+
+  // 200 % zoom of a 360×740 phone: the day and the time one under the other, nothing sideways.
+  const zoomed = await browser.newContext({ baseURL: process.env.E2E_BASE_URL, viewport: { width: 180, height: 370 }, hasTouch: true });
+  const small = await zoomed.newPage();
+  await register(small);
+  await small.getByRole("button", { name: "Log something" }).click();
+  const group = small.getByRole("group", { name: "When did it happen?" });
+  await group.getByRole("button", { name: "Change the day or time" }).click();
+  const [smallDay, smallTime] = [await group.getByLabel("Day", { exact: true }).boundingBox(), await group.getByLabel("Time", { exact: true }).boundingBox()];
+  expect(smallTime!.y).toBeGreaterThanOrEqual(smallDay!.y + smallDay!.height);
+  for (const box of [smallDay!, smallTime!]) expect(box.x + box.width).toBeLessThanOrEqual(180);
+  expect(await small.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+  await zoomed.close();
 });

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { Chips, CourtNote, Go, Loading, Notice, Radios, Screen, TextArea, TextInput, Checkbox } from "../components/ui";
+import { Chips, CourtNote, Go, Loading, Notice, Radios, Screen, TextArea, TextInput } from "../components/ui";
+import { WhenField } from "../components/when";
 import { describeError } from "../lib/api";
 import { BEHAVIOURS, CHANNELS } from "../lib/codes";
 import { localInputToIso, toLocalInput } from "../lib/format";
@@ -18,6 +19,8 @@ const DRAFT_SAVE_MS = 250;
 
 interface IncidentDraft {
   when: string;
+  /** "Now" is chosen: the moment the form was opened, nothing typed. */
+  whenIsNow?: boolean;
   until: string;
   approximate: boolean;
   description: string;
@@ -31,6 +34,7 @@ interface IncidentDraft {
 function draftOf(incident?: Partial<Incident>): IncidentDraft {
   return {
     when: incident?.occurred_at ? toLocalInput(new Date(incident.occurred_at)) : toLocalInput(new Date()),
+    whenIsNow: !incident,
     until: incident?.occurred_until ? toLocalInput(new Date(incident.occurred_until)) : "",
     approximate: !!incident?.time_is_approximate,
     description: incident?.description ?? "",
@@ -117,21 +121,19 @@ function IncidentForm(props: {
     }
   }
 
-  const now = toLocalInput(new Date());
   return (
     <form onSubmit={submit} noValidate>
       <div tabIndex={-1} ref={errorSummary}>
         {Object.keys(errors).length > 0 && <Notice kind="error">Please check the time.</Notice>}
         {failure && <Notice kind="error">{failure}</Notice>}
       </div>
-      <TextInput
-        label="When"
-        hint="Now, unless you change it."
-        type="datetime-local"
-        max={now}
+      <WhenField
+        legend="When did it happen?"
         value={draft.when}
         onValue={(when) => set({ when })}
         error={errors.when}
+        now={{ isNow: !!draft.whenIsNow, onNow: (whenIsNow, when) => set({ whenIsNow, when, ...(whenIsNow ? { approximate: false } : {}) }) }}
+        approximate={{ checked: draft.approximate, onChange: (approximate) => set({ approximate }) }}
       />
       <TextArea
         label="What happened"
@@ -158,18 +160,13 @@ function IncidentForm(props: {
           onValue={(location) => set({ location })}
           maxLength={500}
         />
-        <TextInput
-          label="Until (if it went on for a while)"
-          type="datetime-local"
-          max={now}
+        <WhenField
+          legend="Until (if it went on for a while)"
+          hint="A time alone is on the same day."
           value={draft.until}
           onValue={(until) => set({ until })}
           error={errors.until}
-        />
-        <Checkbox
-          label="The time is roughly right, not exact"
-          checked={draft.approximate}
-          onChange={(approximate) => set({ approximate })}
+          sameDay={draft.when.split("T")[0]}
         />
         <Radios
           legend="How did it reach you?"
