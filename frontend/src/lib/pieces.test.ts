@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { closeOutbox, getUpload, PIECE_SIZE, putPiece, uploads } from "./outbox";
 import { bytesOfPieces, UnreadableFile } from "./pieces";
 import { addFiles, startUploads, stopUploads } from "./uploads";
-import { useVaultForTests } from "./vault";
+import { seal, useVaultForTests } from "./vault";
 
 const PHRASE = "FRONT-DOOR-CAMERA-21-NOV ";
 
@@ -96,5 +96,31 @@ describe("a file waiting to upload", () => {
     const other = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
     useVaultForTests({ user: { id: "sam" } as never, proof: "p", key: other });
     await expect(bytesOfPieces("u1", 5).read(0, 5)).rejects.toBeInstanceOf(UnreadableFile);
+  });
+});
+
+describe("a phone that kept waiting files in clear (the outbox's first version)", () => {
+  it("drops the plain copy on upgrade, keeps the entry, and asks for the file again", async () => {
+    const sealed = await seal({ name: "door.mp4", description: "" });
+    const old = indexedDB.open("notes", 1);
+    old.onupgradeneeded = () => {
+      const db = old.result;
+      db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true }).createIndex("owner", "owner");
+      db.createObjectStore("uploads", { keyPath: "id" }).createIndex("owner", "owner");
+    };
+    const db = await new Promise<IDBDatabase>((done) => (old.onsuccess = () => done(old.result)));
+    await new Promise<void>((done) => {
+      const tx = db.transaction("uploads", "readwrite");
+      tx.objectStore("uploads").put({ id: "u1", owner: "sam", file: new TextEncoder().encode(PHRASE), size: PHRASE.length, state: "waiting", sealed, queuedAt: "" });
+      tx.oncomplete = () => done();
+    });
+    db.close();
+
+    const kept = await getUpload("u1"); // opens (and upgrades) the database
+    expect(kept).toMatchObject({ name: "door.mp4", state: "waiting" });
+    expect(kept?.pieces).toBeUndefined(); // so the upload asks for the file again
+    const stored = await rawText();
+    expect(stored).not.toContain("FRONT-DOOR");
+    expect(stored).toContain('"id":"u1"');
   });
 });

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { Chips, CourtNote, Loading, Notice, Screen, TextArea, TextInput } from "../components/ui";
+import { Chips, CourtNote, Loading, Notice, Screen, TextArea } from "../components/ui";
+import { WhenField } from "../components/when";
 import { describeError } from "../lib/api";
 import { IMPACT_AREAS } from "../lib/codes";
 import { localInputToIso, toLocalInput } from "../lib/format";
@@ -13,6 +14,8 @@ import type { ImpactNote } from "../lib/types";
 
 interface Draft {
   when: string;
+  /** "Now" is chosen (a new note): nothing to type. */
+  whenIsNow?: boolean;
   areas: string[];
   description: string;
 }
@@ -69,14 +72,12 @@ function ImpactForm(props: { initial: Draft; submitLabel: string; onSubmit: (dra
         maxLength={20000}
       />
       <CourtNote />
-      <TextInput
-        label="Date"
-        hint="Today, unless you change it."
-        type="datetime-local"
-        max={toLocalInput(new Date())}
+      <WhenField
+        legend="When"
         value={draft.when}
         onValue={(when) => setDraft({ ...draft, when })}
         error={errors.when}
+        now={{ isNow: !!draft.whenIsNow, onNow: (whenIsNow, when) => setDraft({ ...draft, whenIsNow, when }) }}
       />
       <button type="submit" class="button primary big" disabled={busy}>
         {busy ? "Saving…" : props.submitLabel}
@@ -92,7 +93,7 @@ export function NewImpactNote() {
       lead="Writing down how this is changing your day-to-day life helps show its effect on you: to the police, in court, and in a victim personal statement."
     >
       <ImpactForm
-        initial={{ when: toLocalInput(new Date()), areas: [], description: "" }}
+        initial={{ when: toLocalInput(new Date()), whenIsNow: true, areas: [], description: "" }}
         submitLabel="Save"
         onSubmit={async (draft) => {
           const id = newId();

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { CourtNote, Loading, Notice, Radios, Screen, TextArea, TextInput } from "../components/ui";
+import { WhenField } from "../components/when";
 import { describeError, get, OfflineError } from "../lib/api";
 import { behaviourLabel, REPORT_METHODS } from "../lib/codes";
 import { formatWhen, localInputToIso, toLocalInput } from "../lib/format";
@@ -14,6 +15,8 @@ import type { Incident, Page, PoliceReport } from "../lib/types";
 interface Draft {
   reference: string;
   when: string;
+  /** "Now" is chosen (a new report): nothing to type. */
+  whenIsNow?: boolean;
   method: string;
   force: string;
   officer: string;
@@ -114,13 +117,12 @@ function PoliceForm(props: { initial: Draft; submitLabel: string; onSubmit: (dra
         autoComplete="off"
         autoCapitalize="characters"
       />
-      <TextInput
-        label="When you reported it"
-        type="datetime-local"
-        max={toLocalInput(new Date())}
+      <WhenField
+        legend="When you reported it"
         value={draft.when}
         onValue={(when) => set({ when })}
         error={errors.when}
+        now={{ isNow: !!draft.whenIsNow, onNow: (whenIsNow, when) => set({ whenIsNow, when }) }}
       />
       <Radios
         legend="How you reported it"
@@ -168,6 +170,7 @@ function PoliceForm(props: { initial: Draft; submitLabel: string; onSubmit: (dra
 const empty = (): Draft => ({
   reference: "",
   when: toLocalInput(new Date()),
+  whenIsNow: true,
   method: "",
   force: "",
   officer: "",
