@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from app import __version__
+from app.export.conduct import course_of_conduct
 from app.export.content import PackContent
 from app.export.times import in_zone, short_zone_time, zone_time
 from app.models.advocate_note import AdvocateNotePublic
@@ -487,19 +488,95 @@ def _cover(doc: Document, content: PackContent, generated_at: datetime) -> None:
     ]
     doc.field("Contents", ", ".join(f"{n} {label.lower()}" for label, n in counts))
     doc.ln(4)
-    behaviours = Counter(b for i in content.incidents for b in i.behaviours)
-    if behaviours:
-        doc.heading("Behaviours recorded", 12)
+    _course_of_conduct(doc, content)
+
+
+def _on(day: date | None) -> str:
+    return f"{day:%d %b %Y}" if day else ""
+
+
+def _course_of_conduct(doc: Document, content: PackContent) -> None:
+    """Why this is stalking: the pattern, counted (app/export/conduct.py)."""
+    conduct = course_of_conduct(content, BEHAVIOUR_WORDS, AREA_WORDS)
+    table = Style(doc.regular, 8.5)
+    doc.heading("Why this is stalking: the course of conduct", 13)
+    doc.paragraph(
+        "Counts from the record, under the headings of the Protection from Harassment Act "
+        "1997 (s.2A(3) for the behaviours, s.4A for the effect) and the FOUR pattern. "
+        "Whether they amount to stalking is for the officer and the court.",
+        Style(doc.regular, 8.5, MUTED),
+        4.5,
+    )
+    doc.ln(2)
+    if not conduct.incidents:
+        doc.paragraph("No incidents in this pack.", doc.body, 5)
+    for word, facts in conduct.four:
+        doc.field(word, facts)
+    if conduct.s2a3:
+        doc.ln(3)
+        doc.heading("What was done, under s.2A(3)", 11)
         doc.grid(
-            (60, 25),
-            ("Behaviour", "Incidents"),
-            ((BEHAVIOUR_WORDS[Behaviour(b)], str(n)) for b, n in behaviours.most_common()),
-            Style(doc.regular, 10),
-            line_height=6,
+            (58, 50, 18, 24, 24),
+            ("s.2A(3)", "Recorded as", "Incidents", "First", "Last"),
+            (
+                (h.title, h.detail, str(h.incidents), _on(h.first), _on(h.last))
+                for h in conduct.s2a3
+            ),
+            table,
+            line_height=4.6,
         )
-        doc.ln(5)
     if content.incidents:
+        doc.ln(4)
         _weekly_chart(doc, content)
+    if len(conduct.months) > 1:
+        doc.heading("Escalation by month", 11)
+        doc.grid(
+            (30, 18, 126),
+            ("Month", "Incidents", "Behaviours"),
+            ((f"{m.month:%B %Y}", str(m.incidents), m.behaviours) for m in conduct.months),
+            table,
+            line_height=4.6,
+        )
+        doc.ln(4)
+    if conduct.firsts:
+        doc.heading("Firsts", 11)
+        doc.grid(
+            (80, 26),
+            ("", "Date"),
+            ((first.what, _on(first.on)) for first in conduct.firsts),
+            table,
+            line_height=4.6,
+        )
+        doc.ln(4)
+    reports = sorted(content.police_reports, key=lambda r: r.reported_at)
+    if reports:
+        doc.heading("Reports to the police", 11)
+        doc.grid(
+            (36, 40, 24, 56, 18),
+            ("Crime reference", "Reported", "How", "Force", "Incidents"),
+            (
+                (
+                    r.crime_reference or "none given",
+                    short_zone_time(r.reported_at),
+                    METHOD_WORDS[ReportMethod(r.method)],
+                    r.force or "",
+                    str(len(r.incident_ids)),
+                )
+                for r in reports
+            ),
+            table,
+            line_height=4.6,
+        )
+        doc.ln(4)
+    if conduct.s4a:
+        doc.heading("The effect on them, under s.4A", 11)
+        doc.grid(
+            (58, 50, 18, 24, 24),
+            ("s.4A", "Recorded as", "Notes", "First", "Last"),
+            ((h.title, h.detail, str(h.incidents), _on(h.first), _on(h.last)) for h in conduct.s4a),
+            table,
+            line_height=4.6,
+        )
 
 
 def _weekly_chart(doc: Document, content: PackContent) -> None:
@@ -514,10 +591,10 @@ def _weekly_chart(doc: Document, content: PackContent) -> None:
         for n in range((last - first).days // 7 + 1)
     ]
     series = series[-52:]  # the last year at most, so bars stay readable
-    doc.heading("Incidents per week", 12)
     x0, width, height = doc.l_margin + 8, doc.epw - 8, 48
-    if doc.get_y() + height + 14 > doc.h - doc.b_margin:
-        doc.add_page()
+    if doc.get_y() + height + 24 > doc.h - doc.b_margin:
+        doc.add_page()  # the heading with its chart, not alone at the foot of a page
+    doc.heading("Escalation: incidents per week", 11)
     y0 = doc.get_y()
     peak = max(n for _, n in series) or 1
     bar = width / len(series)
