@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy
 from sqlmodel import Session, col, select
 
-from app.export.times import PACK_ZONE, wall_time_in_zone
+from app.export.times import PACK_ZONE, wall_time_in_zone, zone_date
 from app.models.advocate_note import AdvocateNote, AdvocateNotePublic
 from app.models.audit import AuditEvent
 from app.models.evidence import Evidence, EvidencePublic
@@ -68,6 +68,42 @@ class AuditEntry:
     hash: str
 
 
+@dataclass(frozen=True)
+class WiderHistory:
+    """For a pack filtered by crime reference: the rest of the log, so an officer knows the
+    reference is part of a longer course of conduct (counts and dates only)."""
+
+    incidents: int  # every live incident in the log
+    in_pack: int
+    first: datetime | None
+    last: datetime | None
+    # Every other crime reference, with when it was first reported, oldest first.
+    other_references: list[tuple[str, datetime]]
+
+    def describe(self, reference: str) -> str:
+        """The line the PDF and README.txt give it."""
+        span = (
+            f", from {zone_date(self.first)} to {zone_date(self.last)}"
+            if self.first and self.last
+            else ""
+        )
+        text = (
+            f"This pack holds the {_count(self.in_pack, 'incident')} under {reference}. The "
+            f"whole log has {_count(self.incidents, 'incident')}{span}: "
+            f"{self.incidents - self.in_pack} of them are not in this pack."
+        )
+        if self.other_references:
+            listed = ", ".join(
+                f"{ref} (reported {zone_date(at)})" for ref, at in self.other_references
+            )
+            return f"{text} Other crime references: {listed}."
+        return f"{text} There are no other crime references."
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 @dataclass
 class PackContent:
     victim: User
@@ -84,6 +120,7 @@ class PackContent:
     evidence_rows: dict[uuid.UUID, Evidence] = field(default_factory=dict)
     # Files whose capture time had no zone: what the pack says about how it was read.
     capture_notes: dict[uuid.UUID, str] = field(default_factory=dict)
+    wider_history: WiderHistory | None = None
 
     @property
     def exhibit_prefix(self) -> str:
@@ -105,10 +142,12 @@ class PackContent:
 
     @property
     def crime_references(self) -> list[str]:
-        """The crime references the pack is about: the one it was filtered by, or every one."""
+        """The crime references the pack is about: the one it was filtered by (as the reports
+        write it, not as it was typed), or every one."""
+        written = sorted({r.crime_reference for r in self.police_reports if r.crime_reference})
         if self.filters.crime_reference:
-            return [self.filters.crime_reference]
-        return sorted({r.crime_reference for r in self.police_reports if r.crime_reference})
+            return written[:1] or [self.filters.crime_reference]
+        return written
 
     def period(self) -> tuple[datetime | None, datetime | None]:
         moments = [i.occurred_at for i in self.incidents] + [
@@ -170,24 +209,27 @@ def collect(
     content.incidents = incidents.to_public(db, incident_rows)
     content.police_reports = police_reports.to_public(db, report_rows)
 
-    # With a crime reference, notes belong to the period its incidents span.
+    # With a crime reference, notes belong to the period its incidents span; impact notes
+    # run on to the export, as the harm goes on after the last incident reported.
     span_start, span_end = f.start, f.end
     if f.crime_reference:
         times = [i.occurred_at for i in incident_rows] + [
             i.occurred_until for i in incident_rows if i.occurred_until
         ]
         span_start, span_end = (min(times), max(times)) if times else (None, None)
+        content.wider_history = _wider_history(db, victim.id, key, len(incident_rows))
 
-    def in_span(moment: datetime) -> bool:
+    def in_span(moment: datetime, *, to_the_export: bool = False) -> bool:
         if f.crime_reference and span_start is None:
             return False
-        return (span_start is None or moment >= span_start) and (
-            span_end is None or moment <= span_end
-        )
+        end = f.end if to_the_export else span_end
+        return (span_start is None or moment >= span_start) and (end is None or moment <= end)
 
     if Include.impact_notes in f.include:
         notes: list[ImpactNote] = _live(db, ImpactNote, victim.id, ImpactNote.noted_at, f)
-        content.impact_notes = impact_notes.to_public(db, [n for n in notes if in_span(n.noted_at)])
+        content.impact_notes = impact_notes.to_public(
+            db, [n for n in notes if in_span(n.noted_at, to_the_export=True)]
+        )
     if Include.advocate_notes in f.include:
         advocate_rows: list[AdvocateNote] = _live(
             db, AdvocateNote, victim.id, AdvocateNote.recorded_at, f
@@ -220,6 +262,29 @@ def collect(
             )
     content.audit_events = _custody_trail(db, victim.id)
     return content
+
+
+def _wider_history(db: Session, owner_id: uuid.UUID, key: str | None, in_pack: int) -> WiderHistory:
+    everything = PackFilters()
+    incident_rows: list[Incident] = _live(db, Incident, owner_id, Incident.occurred_at, everything)
+    report_rows: list[PoliceReport] = _live(
+        db, PoliceReport, owner_id, PoliceReport.reported_at, everything
+    )
+    others: dict[str, datetime] = {}
+    # Read through the service, as every record's text is: the reference is the victim's words.
+    for report in police_reports.to_public(
+        db, [r for r in report_rows if r.crime_reference_key != key]
+    ):
+        if report.crime_reference and report.crime_reference not in others:
+            others[report.crime_reference] = report.reported_at
+    moments = [i.occurred_at for i in incident_rows]
+    return WiderHistory(
+        incidents=len(incident_rows),
+        in_pack=in_pack,
+        first=min(moments, default=None),
+        last=max(moments, default=None),
+        other_references=sorted(others.items(), key=lambda item: item[1]),
+    )
 
 
 def _captures_in_pack_zone(

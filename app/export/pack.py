@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import re
+import textwrap
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
@@ -190,12 +191,16 @@ def _readme(
     exhibits = (
         f"{prefix}/1 to {prefix}/{count}" if count > 1 else f"{prefix}/1" if count else "none"
     )
+    wider = ""
+    if content.wider_history is not None:
+        line = content.wider_history.describe(", ".join(content.crime_references))
+        wider = "\n\n" + textwrap.fill(line, width=92)
     text = f"""WAYMARK EVIDENCE PACK
 =====================
 
 This folder is a record of stalking incidents kept by {content.victim.display_name}, exported
 from Waymark {__version__} at {short_zone_time(generated_at)} by
-{content.exported_by.display_name} ({content.exported_by.role}). It covers {period}.
+{content.exported_by.display_name} ({content.exported_by.role}). It covers {period}.{wider}
 
 What is here
 ------------
@@ -374,6 +379,7 @@ def _manifest(
             },
             "filters": content.filters.describe(),
             "case": content.case_label,
+            "wider_history": _wider(content),
             "exhibits": {
                 "prefix": content.exhibit_prefix,
                 "originals": len(content.evidence),
@@ -392,6 +398,22 @@ def _manifest(
             "files": files,
         }
     )
+
+
+def _wider(content: PackContent) -> dict[str, Any] | None:
+    history = content.wider_history
+    if history is None:
+        return None
+    return {
+        "incidents": history.incidents,
+        "incidents_in_pack": history.in_pack,
+        "first": utc_instant(history.first) if history.first else None,
+        "last": utc_instant(history.last) if history.last else None,
+        "other_crime_references": [
+            {"crime_reference": ref, "first_reported": utc_instant(at)}
+            for ref, at in history.other_references
+        ],
+    }
 
 
 def _sha256sums(files: list[dict[str, Any]], small: dict[str, bytes]) -> bytes:

@@ -478,6 +478,10 @@ def _cover(doc: Document, content: PackContent, generated_at: datetime) -> None:
                 if part
             ),
         )
+    if content.wider_history is not None:
+        doc.field(
+            "Wider history", content.wider_history.describe(", ".join(content.crime_references))
+        )
     doc.ln(3)
     counts = [
         ("Incidents", len(content.incidents)),

@@ -832,8 +832,9 @@ def test_a_crime_reference_includes_its_incidents_reports_evidence_and_notes_of_
         # The three incidents the 101 report covers, 3 August to 2 September.
         incidents=("station", "drive", "calls"),
         reports=("first",),
-        # 20 August is inside that span; 1 August and 5 October are not.
-        impact_notes=("august",),
+        # Impact notes from the first incident to the export: 20 August and 5 October (the
+        # harm goes on after the last incident reported); not 1 August, before it.
+        impact_notes=("august", "october"),
         # The note dated 25 August is inside; the one written today is not.
         advocate_notes=("august",),
         # The screenshot (station) and the call log (calls); not the withdrawn photo of the
@@ -843,12 +844,29 @@ def test_a_crime_reference_includes_its_incidents_reports_evidence_and_notes_of_
     assert_pack_holds(pack, log, expected)
     text = words(" ".join(pdf_pages(pack.members["timeline.pdf"])))
     assert CRIME_REFERENCE in text
-    assert OTHER_CRIME_REFERENCE not in text
+    # The other reference only in the wider history, never as part of this pack.
+    wider = (
+        f"Wider history This pack holds the 3 incidents under {CRIME_REFERENCE}. The whole "
+        "log has 7 incidents, from 03 August 2026 to 27 October 2026: 4 of them are not in "
+        f"this pack. Other crime references: {OTHER_CRIME_REFERENCE} (reported 12 October "
+        "2026)."
+    )
+    assert wider in text
+    assert text.count(OTHER_CRIME_REFERENCE) == 1
+    assert wider.removeprefix("Wider history ") in words(pack.members["README.txt"].decode())
     for label in ("roses", "car", "post", "sister"):
         assert words(INCIDENTS_KEPT[label][4]) not in text, label
-    assert json.loads(pack.members["manifest.json"])["filters"]["crime_reference"] == (
-        "cr/123456/26"
-    )
+    manifest = json.loads(pack.members["manifest.json"])
+    assert manifest["filters"]["crime_reference"] == "cr/123456/26"
+    assert manifest["wider_history"] == {
+        "incidents": 7,
+        "incidents_in_pack": 3,
+        "first": "2026-08-03T21:15:00Z",
+        "last": "2026-10-27T08:00:00Z",
+        "other_crime_references": [
+            {"crime_reference": OTHER_CRIME_REFERENCE, "first_reported": "2026-10-12T08:30:00Z"}
+        ],
+    }
     assert verify_pack(saved(tmp_path, pack.body)).exit_code == 0
 
 
@@ -858,7 +876,7 @@ def test_the_other_crime_reference_gives_the_other_case(case: SharedCase, log: L
         log,
         incidents=("car", "post"),
         reports=("second",),
-        impact_notes=("october",),  # 5 October, between 30 September and 11 October
+        impact_notes=("october",),  # 5 October, after 30 September
         advocate_notes=(),
         evidence=("photo", "video"),
     )
@@ -876,16 +894,19 @@ def test_a_crime_reference_with_a_period_keeps_incidents_reported_after_it(
         log,
         incidents=("station", "drive"),
         reports=(),
-        # Their span is 3 to 17 August: the note of 20 August and the advocate's of
-        # 25 August fall outside it. The screenshot of the station was uploaded today.
-        impact_notes=(),
+        # Their span is 3 to 17 August: the advocate's note of 25 August falls outside it,
+        # but impact notes run on to the end of the period (the note of 20 August). The
+        # screenshot of the station was uploaded today.
+        impact_notes=("august",),
         advocate_notes=(),
         evidence=(),
     )
     assert_pack_holds(pack, log, expected)
+    # The timeline filtered the same way shows the same, but for the impact notes after the
+    # last incident, which only the pack carries on to.
     on_timeline = walk(case.victim, TIMELINE, crime_reference=CRIME_REFERENCE, **period)
     assert {(item["kind"], item["id"]) for item in on_timeline} == {
-        (kind, item) for kind, ids in expected.items() for item in ids
+        (kind, item) for kind, ids in expected.items() for item in ids if kind != "impact_note"
     }
 
 
