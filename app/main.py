@@ -38,6 +38,7 @@ from app.config import Settings
 from app.db import make_engine
 from app.keys import load_keys
 from app.logs import configure_logging
+from app.services import sealing
 from app.services.auth_sessions import Lifetimes
 from app.services.evidence import Limits
 from app.services.logins import LoginGuard
@@ -53,10 +54,12 @@ def build_runtime(settings: Settings) -> Runtime:
     throttle: Throttle = (
         RedisThrottle.from_url(settings.redis_url) if settings.redis_url else MemoryThrottle()
     )
+    engine = make_engine(settings.resolved_database_url)
+    sealing.register_keys(engine, keys)
     return Runtime(
         settings=settings,
         keys=keys,
-        engine=make_engine(settings.resolved_database_url),
+        engine=engine,
         throttle=throttle,
         login_guard=LoginGuard(throttle, keys.secret_key),
         blob_store=open_blob_store(settings.resolved_storage_url),

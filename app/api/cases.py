@@ -125,7 +125,7 @@ def download_case_evidence(
     plaintext = evidence.reader(
         runtime.blob_store, item, data_keys.data_key_for(db, case.victim.id, runtime.keys)
     )
-    return file_response(item, request, plaintext)
+    return file_response(db, item, request, plaintext)
 
 
 def parse_range_ok(request: Request, item: Evidence) -> bool:

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from app.api.deps import CurrentVictim, RuntimeDep, SessionDep, StreamingVictim
 from app.api.pages import CursorParam, IncludeWithdrawn, Limit, Order, Page
@@ -225,10 +226,12 @@ def download_evidence(
     """The original file, byte for byte (Range requests welcome)."""
     data_key = data_keys.data_key_for(db, item.owner_id, runtime.keys)
     plaintext = evidence.reader(runtime.blob_store, item, data_key)
-    return file_response(item, request, plaintext)
+    return file_response(db, item, request, plaintext)
 
 
-def file_response(item: Evidence, request: Request, plaintext: BlobReader) -> StreamingResponse:
+def file_response(
+    db: Session, item: Evidence, request: Request, plaintext: BlobReader
+) -> StreamingResponse:
     """The original bytes as an attachment, honouring a single Range; shared with /cases."""
     try:
         start, end = parse_range(request.headers.get("range"), item.size)
@@ -239,9 +242,9 @@ def file_response(item: Evidence, request: Request, plaintext: BlobReader) -> St
     partial = (start, end) != (0, item.size)
     headers = {
         "Content-Length": str(end - start),
-        "Content-Disposition": content_disposition(item.original_filename),
+        "Content-Disposition": content_disposition(evidence.file_name(db, item)),
         "Accept-Ranges": "bytes",
-        "ETag": f'"{item.sha256}"',
+        "ETag": f'"{evidence.file_sha256(db, item)}"',
     }
     if partial:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{item.size}"

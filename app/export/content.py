@@ -18,10 +18,18 @@ from app.models.audit import AuditEvent
 from app.models.evidence import Evidence, EvidencePublic
 from app.models.impact_note import ImpactNote, ImpactNotePublic
 from app.models.incident import Incident, IncidentPublic
-from app.models.police_report import PoliceReport, PoliceReportPublic, crime_reference_key
+from app.models.police_report import PoliceReport, PoliceReportPublic
 from app.models.record import OwnedRecord
 from app.models.user import User
-from app.services import advocate_notes, evidence, impact_notes, incidents, police_reports, records
+from app.services import (
+    advocate_notes,
+    evidence,
+    impact_notes,
+    incidents,
+    police_reports,
+    records,
+    sealing,
+)
 
 
 class Include(StrEnum):
@@ -192,7 +200,7 @@ def collect(
         db, PoliceReport, victim.id, PoliceReport.reported_at, f
     )
     if f.crime_reference:
-        key = crime_reference_key(f.crime_reference)
+        key = police_reports.reference_index(sealing.sealer(db, victim.id), f.crime_reference)
         report_rows = [r for r in report_rows if r.crime_reference_key == key]
         # Every live report with the reference, whenever it was made: an incident in the period
         # carries the reference even if it was reported after the period ended.
@@ -225,11 +233,11 @@ def collect(
         end = f.end if to_the_export else span_end
         return (span_start is None or moment >= span_start) and (end is None or moment <= end)
 
-    note_rows: list[ImpactNote] = []
     if Include.impact_notes in f.include:
         notes: list[ImpactNote] = _live(db, ImpactNote, victim.id, ImpactNote.noted_at, f)
-        note_rows = [n for n in notes if in_span(n.noted_at, to_the_export=True)]
-        content.impact_notes = impact_notes.to_public(db, note_rows)
+        content.impact_notes = impact_notes.to_public(
+            db, [n for n in notes if in_span(n.noted_at, to_the_export=True)]
+        )
     if Include.advocate_notes in f.include:
         advocate_rows: list[AdvocateNote] = _live(
             db, AdvocateNote, victim.id, AdvocateNote.recorded_at, f
@@ -250,7 +258,6 @@ def collect(
         )
         content.evidence_rows = {row.id: row for row in evidence_rows}
 
-    # Every earlier version of every kind the victim can amend, as the API gives it.
     for incident in incident_rows:
         if incident.revision > 1:
             content.revisions[incident.id] = _dumped(
@@ -261,12 +268,6 @@ def collect(
             content.revisions[report.id] = _dumped(
                 records.revisions(db, police_reports.KIND, report)
             )
-    for note in note_rows:
-        if note.revision > 1:
-            content.revisions[note.id] = _dumped(records.revisions(db, impact_notes.KIND, note))
-    for row in content.evidence_rows.values():
-        if row.revision > 1:
-            content.revisions[row.id] = _dumped(records.revisions(db, evidence.KIND, row))
     content.audit_events = _custody_trail(db, victim.id)
     return content
 

@@ -23,15 +23,17 @@ class Evidence(OwnedRecord, table=True):
     # The encrypted file's key in the blob store: random, and apart from the record's id, so a
     # retried upload never writes over the file it repeats.
     blob_id: uuid.UUID = Field(default_factory=uuid.uuid4)
-    # For display only; never used as a path.
-    original_filename: str = Field(max_length=255)
+    # For display only; never used as a path. Sealed, like the hash, the metadata and the
+    # description (services/evidence.py).
+    original_filename: str = Field(sa_type=Text)
     media_type: str = Field(max_length=100)  # sniffed from the bytes
     size: int = Field(sa_type=BigInteger)
-    sha256: str = Field(max_length=64)
+    sha256: str = Field(sa_type=Text)
     client_sha256_matches: bool | None = None
     # What the file claims about itself (EXIF, container): capture time, device, GPS…
     captured_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    file_metadata: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # A dict until the record is written; then that dict as sealed JSON text.
+    file_metadata: Any = Field(default_factory=dict, sa_type=JSON)
     description: str = Field(default="", sa_type=Text)
     # The preview's size in bytes; None when the file has no preview.
     thumbnail_size: int | None = None

@@ -30,7 +30,7 @@ class Incident(OwnedRecord, table=True):
     occurred_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     occurred_until_offset: int | None = None
     time_is_approximate: bool = False
-    location: str | None = Field(default=None, max_length=500)
+    location: str | None = Field(default=None, sa_type=Text)
     behaviours: list[str] = Field(sa_type=CodeList)
     channel: str | None = Field(default=None, max_length=32)
     description: str = Field(sa_type=Text)

@@ -28,12 +28,14 @@ class PoliceReport(OwnedRecord, table=True):
     )
 
     # Optional: a 101 call does not always produce a number straight away.
-    crime_reference: str | None = Field(default=None, max_length=CRIME_REFERENCE_LENGTH)
-    crime_reference_key: str | None = Field(default=None, max_length=CRIME_REFERENCE_LENGTH)
+    # Sealed (services/sealing.py), like force, officer and notes.
+    crime_reference: str | None = Field(default=None, sa_type=Text)
+    # The reference's blind index (64 hex digits): what a filter by crime reference compares.
+    crime_reference_key: str | None = Field(default=None, max_length=64)
     reported_at: datetime = Field(sa_type=UTCDateTime)
     reported_at_offset: int
-    force: str | None = Field(default=None, max_length=200)
-    officer: str | None = Field(default=None, max_length=200)
+    force: str | None = Field(default=None, sa_type=Text)
+    officer: str | None = Field(default=None, sa_type=Text)
     method: str = Field(max_length=32)
     notes: str | None = Field(default=None, sa_type=Text)
 

@@ -3,9 +3,8 @@ withdrawal. Records are never silently changed (docs/architecture.md, "The recor
 
 import uuid
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Text
 from sqlmodel import Field, SQLModel
 
 from app.models.fields import Reason
@@ -21,7 +20,7 @@ class OwnedRecord(SQLModel):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revision: int = 1
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    withdrawn_reason: str | None = Field(default=None, max_length=1000)
+    withdrawn_reason: str | None = Field(default=None, sa_type=Text)  # sealed
 
 
 class RecordRevision(SQLModel, table=True):
@@ -35,7 +34,8 @@ class RecordRevision(SQLModel, table=True):
     owner_id: uuid.UUID = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
     at: datetime = Field(sa_type=UTCDateTime)
     by_id: uuid.UUID
-    data: dict[str, Any] = Field(sa_type=JSON)
+    # The fields as a JSON object, sealed whole (services/records.py): stored as a JSON string.
+    data: str = Field(sa_type=JSON)
 
 
 class Withdrawal(SQLModel):

@@ -18,7 +18,8 @@ class Upload(SQLModel, table=True):
     length: int = Field(sa_type=BigInteger)
     offset: int = Field(default=0, sa_type=BigInteger)
     # Upload-Metadata as the client sent it (filename, filetype, sha256, description, ids).
-    upload_metadata: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # Sealed JSON text (services/uploads.py).
+    upload_metadata: str = Field(sa_type=JSON)
     # The encrypted blob's header (magic and salt), fixed when the upload is created.
     blob_header: bytes = Field(sa_type=LargeBinary)
     # Backend bookkeeping (S3 multipart upload id and parts), opaque to everything else.

@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, StringConstraints
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlmodel import Field, SQLModel
 
 from app.models.types import UTCDateTime, utcnow
@@ -45,8 +45,11 @@ class User(SQLModel, table=True):
     __tablename__ = "users"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    email: str = Field(max_length=320, unique=True)
-    display_name: str = Field(max_length=100)
+    # Sealed under the account's own data key (services/accounts.py); the account is found by
+    # email_lookup, a keyed hash of the normalised email.
+    email: str = Field(sa_type=Text, unique=True)
+    email_lookup: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    display_name: str = Field(sa_type=Text)
     password_hash: str = Field(max_length=255)
     role: Role = Field(sa_type=String(16))
     organisation_id: uuid.UUID | None = Field(

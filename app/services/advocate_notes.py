@@ -2,7 +2,9 @@
 their timeline, and they are never changed once written."""
 
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -16,9 +18,15 @@ from app.models.advocate_note import (
 from app.models.share import Share
 from app.models.types import utcnow
 from app.models.user import User
-from app.services import audit, search
+from app.services import audit, sealing, search
 
 KIND = "advocate_note"
+TABLE = AdvocateNote.__tablename__
+
+
+def body_of(sealer: sealing.Sealer, row: AdvocateNote | Row[Any]) -> str:
+    """The note's read model: its words (a note is never changed, so bound to revision 0)."""
+    return sealer.opened(row.body, table=TABLE, row_id=row.id, field="body")
 
 
 def write(
@@ -33,7 +41,7 @@ def write(
             )
         ).first()
         if existing is not None:
-            if existing.body != body.body:
+            if body_of(sealing.sealer(db, existing.owner_id), existing) != body.body:
                 raise Conflict("A different note was already saved with this id.")
             return existing, False
     now = utcnow()
@@ -41,19 +49,29 @@ def write(
         owner_id=share.victim_id,
         author_id=advocate.id,
         share_id=share.id,
-        body=body.body,
+        body="",
         recorded_at=now,
         updated_at=now,
     )
     if body.id is not None:
         note.id = body.id
+    sealer = sealing.sealer(db, share.victim_id)
+    sealed = sealer.seal(body.body, table=TABLE, row_id=note.id, field="body")
+    assert sealed is not None
+    note.body = sealed
     try:
         with db.begin_nested():
             db.add(note)
             db.flush()
     except IntegrityError as error:  # the id is taken by another record
         raise Conflict("This id cannot be used. Make a new one.") from error
-    search.index(db, kind=KIND, record_id=note.id, owner_id=share.victim_id, body=note.body)
+    search.index(
+        db,
+        kind=KIND,
+        record_id=note.id,
+        owner_id=share.victim_id,
+        body=sealer.search_document(body.body),
+    )
     audit.record(
         db,
         victim_id=share.victim_id,
@@ -79,7 +97,7 @@ def to_public(db: Session, notes: Sequence[AdvocateNote]) -> list[AdvocateNotePu
     return [
         AdvocateNotePublic(
             id=note.id,
-            body=note.body,
+            body=body_of(sealing.sealer(db, note.owner_id), note),
             created_at=note.recorded_at,
             author=NoteAuthor(
                 id=note.author_id,

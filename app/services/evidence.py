@@ -16,7 +16,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session, col, delete, func, select
 
 from app.db import after_commit
@@ -31,7 +33,7 @@ from app.models.evidence import Evidence, EvidenceFields, EvidenceIncident, Evid
 from app.models.types import utcnow
 from app.models.upload import Upload
 from app.models.user import User
-from app.services import file_metadata, incidents, records
+from app.services import file_metadata, incidents, records, sealing
 from app.services.media_types import SNIFF_BYTES, MediaType, sniff
 from app.storage import BlobStore, BlobWriter, write_blob
 from app.storage.crypto import StreamEncryptor
@@ -196,15 +198,79 @@ def evidence_of_incidents(
     return found
 
 
+TABLE = Evidence.__tablename__
+# Set when the file is kept and never changed (bound to revision 0); the description follows
+# the record's revisions.
+SEALED_ONCE = ("original_filename", "sha256")
+
+
+def _open(sealer: sealing.Sealer, row: Evidence | Row[Any], name: str, revision: int = 0) -> str:
+    return sealer.opened(
+        getattr(row, name), table=TABLE, row_id=row.id, field=name, revision=revision
+    )
+
+
+def public_of(
+    sealer: sealing.Sealer, row: Evidence | Row[Any], incident_ids: list[uuid.UUID]
+) -> dict[str, Any]:
+    """The evidence's read model: its public fields (JSON names) from the table model or a row
+    of its columns, sealed text opened."""
+    return {
+        **records.server_fields(sealer, TABLE, row),
+        "description": _open(sealer, row, "description", row.revision),
+        "incident_ids": incident_ids,
+        "original_filename": _open(sealer, row, "original_filename"),
+        "media_type": row.media_type,
+        "size": row.size,
+        "sha256": _open(sealer, row, "sha256"),
+        "client_sha256_matches": row.client_sha256_matches,
+        "captured_at": row.captured_at.astimezone(UTC) if row.captured_at else None,
+        "uploaded_at": row.recorded_at,
+        "metadata": sealer.open_json(
+            row.file_metadata, table=TABLE, row_id=row.id, field="file_metadata"
+        ),
+        "has_thumbnail": row.thumbnail_size is not None,
+    }
+
+
+def file_name(db: Session, evidence: Evidence) -> str:
+    return _open(sealing.sealer(db, evidence.owner_id), evidence, "original_filename")
+
+
+def file_sha256(db: Session, evidence: Evidence) -> str:
+    return _open(sealing.sealer(db, evidence.owner_id), evidence, "sha256")
+
+
 def _read(db: Session, evidence: Evidence) -> EvidenceFields:
     return EvidenceFields.model_construct(
-        description=evidence.description,
+        description=_open(
+            sealing.sealer(db, evidence.owner_id), evidence, "description", evidence.revision
+        ),
         incident_ids=read_incident_links(db, [evidence.id]).get(evidence.id, []),
     )
 
 
-def _write(evidence: Evidence, fields: EvidenceFields) -> None:
-    evidence.description = fields.description
+def _write(db: Session, evidence: Evidence, fields: EvidenceFields) -> None:
+    sealer = sealing.sealer(db, evidence.owner_id)
+    description = sealer.seal(
+        fields.description,
+        table=TABLE,
+        row_id=evidence.id,
+        field="description",
+        revision=evidence.revision,
+    )
+    assert description is not None
+    evidence.description = description
+    if evidence.revision == 1:
+        for name in SEALED_ONCE:
+            setattr(
+                evidence,
+                name,
+                sealer.seal(getattr(evidence, name), table=TABLE, row_id=evidence.id, field=name),
+            )
+        evidence.file_metadata = sealer.seal_json(
+            evidence.file_metadata, table=TABLE, row_id=evidence.id, field="file_metadata"
+        )
 
 
 def _link(db: Session, evidence: Evidence, fields: EvidenceFields) -> None:
@@ -277,7 +343,7 @@ def keep(
         records.scoped(KIND, owner.id).where(Evidence.id == arrived.evidence_id)
     ).first()
     if existing is not None:
-        if existing.sha256 != arrived.sha256:
+        if file_sha256(db, existing) != arrived.sha256:
             raise Conflict("Different evidence was already saved with this id.")
         return existing, False
     uploaded_at = utcnow()
@@ -337,22 +403,7 @@ def to_public(db: Session, items: Sequence[Evidence]) -> list[EvidencePublic]:
     links = read_incident_links(db, [e.id for e in items])
     return [
         EvidencePublic.model_validate(
-            {
-                **records.server_fields(evidence),
-                "description": evidence.description,
-                "incident_ids": links.get(evidence.id, []),
-                "original_filename": evidence.original_filename,
-                "media_type": evidence.media_type,
-                "size": evidence.size,
-                "sha256": evidence.sha256,
-                "client_sha256_matches": evidence.client_sha256_matches,
-                "captured_at": evidence.captured_at.astimezone(UTC)
-                if evidence.captured_at
-                else None,
-                "uploaded_at": evidence.recorded_at,
-                "file_metadata": evidence.file_metadata,
-                "has_thumbnail": evidence.thumbnail_size is not None,
-            }
+            public_of(sealing.sealer(db, evidence.owner_id), evidence, links.get(evidence.id, []))
         )
         for evidence in items
     ]

@@ -3,7 +3,9 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session, col, func, select
 
 from app.errors import InvalidInput
@@ -12,28 +14,52 @@ from app.models.fields import at_offset, offset_minutes
 from app.models.incident import Incident, IncidentCreate, IncidentFields, IncidentPublic
 from app.models.police_report import PoliceReport, PoliceReportIncident
 from app.models.user import User
-from app.services import records
+from app.services import records, sealing
+
+TABLE = Incident.__tablename__
+# What the victim wrote in their own words: sealed (services/sealing.py).
+SEALED = ("location", "description", "witnesses", "feelings")
+
+_FIELD_ORDER = tuple(IncidentFields.model_fields)
 
 
-def read(_db: Session, incident: Incident) -> IncidentFields:
-    return IncidentFields.model_construct(
-        occurred_at=at_offset(incident.occurred_at, incident.occurred_at_offset),
-        occurred_until=(
-            at_offset(incident.occurred_until, incident.occurred_until_offset or 0)
-            if incident.occurred_until
+def fields_of(sealer: sealing.Sealer, row: Incident | Row[Any]) -> IncidentFields:
+    """The incident's read model: its fields from its columns (the table model, or a row of
+    them as the timeline reads them), sealed text opened."""
+    opened: dict[str, Any] = {
+        name: sealer.open(
+            getattr(row, name), table=TABLE, row_id=row.id, field=name, revision=row.revision
+        )
+        for name in SEALED
+    }
+    values = {
+        "occurred_at": at_offset(row.occurred_at, row.occurred_at_offset),
+        "occurred_until": (
+            at_offset(row.occurred_until, row.occurred_until_offset or 0)
+            if row.occurred_until
             else None
         ),
-        time_is_approximate=incident.time_is_approximate,
-        location=incident.location,
-        behaviours=[Behaviour(b) for b in incident.behaviours],
-        channel=Channel(incident.channel) if incident.channel else None,
-        description=incident.description,
-        witnesses=incident.witnesses,
-        feelings=incident.feelings,
-    )
+        "time_is_approximate": row.time_is_approximate,
+        "behaviours": [Behaviour(b) for b in row.behaviours],
+        "channel": Channel(row.channel) if row.channel else None,
+        **opened,
+    }
+    # In the schema's order, which is the order of the JSON.
+    return IncidentFields.model_construct(**{name: values[name] for name in _FIELD_ORDER})
 
 
-def write(incident: Incident, fields: IncidentFields) -> None:
+def read(db: Session, incident: Incident) -> IncidentFields:
+    return fields_of(sealing.sealer(db, incident.owner_id), incident)
+
+
+def write(db: Session, incident: Incident, fields: IncidentFields) -> None:
+    sealer = sealing.sealer(db, incident.owner_id)
+    for name in SEALED:
+        value = getattr(fields, name)
+        sealed = sealer.seal(
+            value, table=TABLE, row_id=incident.id, field=name, revision=incident.revision
+        )
+        setattr(incident, name, sealed)
     incident.occurred_at = fields.occurred_at
     incident.occurred_at_offset = offset_minutes(fields.occurred_at)
     incident.occurred_until = fields.occurred_until
@@ -41,12 +67,8 @@ def write(incident: Incident, fields: IncidentFields) -> None:
         offset_minutes(fields.occurred_until) if fields.occurred_until else None
     )
     incident.time_is_approximate = fields.time_is_approximate
-    incident.location = fields.location
     incident.behaviours = [str(b) for b in fields.behaviours]
     incident.channel = fields.channel
-    incident.description = fields.description
-    incident.witnesses = fields.witnesses
-    incident.feelings = fields.feelings
 
 
 def search_text(fields: IncidentFields) -> str:
@@ -91,7 +113,7 @@ def crime_references(db: Session, incident_ids: Sequence[uuid.UUID]) -> dict[uui
     if not incident_ids:
         return {}
     rows = db.exec(
-        select(PoliceReportIncident.incident_id, PoliceReport.crime_reference)
+        select(PoliceReportIncident.incident_id, PoliceReport)
         .join(PoliceReport, col(PoliceReport.id) == col(PoliceReportIncident.police_report_id))
         .where(
             col(PoliceReportIncident.incident_id).in_(incident_ids),
@@ -101,10 +123,23 @@ def crime_references(db: Session, incident_ids: Sequence[uuid.UUID]) -> dict[uui
         .order_by(col(PoliceReport.reported_at))
     ).all()
     found: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for incident_id, reference in rows:
+    for incident_id, report in rows:
+        reference = open_crime_reference(sealing.sealer(db, report.owner_id), report)
         if reference and reference not in found[incident_id]:
             found[incident_id].append(reference)
     return found
+
+
+def open_crime_reference(sealer: sealing.Sealer, report: PoliceReport | Row[Any]) -> str | None:
+    """A police report's crime reference (the report's read model is in police_reports, which
+    needs this module; the timeline reads references with incidents)."""
+    return sealer.open(
+        report.crime_reference,
+        table=PoliceReport.__tablename__,
+        row_id=report.id,
+        field="crime_reference",
+        revision=report.revision,
+    )
 
 
 def to_public(db: Session, incidents: Sequence[Incident]) -> list[IncidentPublic]:
@@ -117,7 +152,7 @@ def to_public(db: Session, incidents: Sequence[Incident]) -> list[IncidentPublic
     return [
         IncidentPublic.model_construct(
             **dict(read(db, incident)),
-            **records.server_fields(incident),
+            **records.server_fields(sealing.sealer(db, incident.owner_id), TABLE, incident),
             crime_references=references.get(incident.id, []),
             evidence_ids=files.get(incident.id, []),
         )

@@ -3,7 +3,9 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session, col, delete, select
 
 from app.models.codes import ReportMethod
@@ -17,7 +19,7 @@ from app.models.police_report import (
     crime_reference_key,
 )
 from app.models.user import User
-from app.services import incidents, records
+from app.services import incidents, records, sealing
 
 
 def linked_incidents(
@@ -36,33 +38,64 @@ def linked_incidents(
     return {report_id: sorted(ids) for report_id, ids in links.items()}
 
 
-def _fields(report: PoliceReport, incident_ids: list[uuid.UUID]) -> PoliceReportFields:
-    return PoliceReportFields.model_construct(
-        crime_reference=report.crime_reference,
-        reported_at=at_offset(report.reported_at, report.reported_at_offset),
-        force=report.force,
-        officer=report.officer,
-        method=ReportMethod(report.method),
-        notes=report.notes,
-        incident_ids=incident_ids,
-    )
+TABLE = PoliceReport.__tablename__
+SEALED = ("crime_reference", "force", "officer", "notes")
+# The purpose of the key a crime reference's blind index is made with.
+REFERENCE_INDEX = "crime-reference"
+
+_FIELD_ORDER = tuple(PoliceReportFields.model_fields)
+
+
+def fields_of(
+    sealer: sealing.Sealer, row: PoliceReport | Row[Any], incident_ids: list[uuid.UUID]
+) -> PoliceReportFields:
+    """The police report's read model (from the table model or a row of its columns)."""
+    opened: dict[str, Any] = {
+        name: sealer.open(
+            getattr(row, name), table=TABLE, row_id=row.id, field=name, revision=row.revision
+        )
+        for name in SEALED
+    }
+    values = {
+        "reported_at": at_offset(row.reported_at, row.reported_at_offset),
+        "method": ReportMethod(row.method),
+        "incident_ids": incident_ids,
+        **opened,
+    }
+    # In the schema's order, which is the order of the JSON.
+    return PoliceReportFields.model_construct(**{name: values[name] for name in _FIELD_ORDER})
+
+
+def reference_index(sealer: sealing.Sealer, reference: str) -> str:
+    """What a crime reference is filtered by: its blind index, under the victim's own key."""
+    return sealer.blind_index(REFERENCE_INDEX, crime_reference_key(reference))
 
 
 def read(db: Session, report: PoliceReport) -> PoliceReportFields:
-    return _fields(report, linked_incidents(db, [report.id]).get(report.id, []))
+    return fields_of(
+        sealing.sealer(db, report.owner_id),
+        report,
+        linked_incidents(db, [report.id]).get(report.id, []),
+    )
 
 
-def write(report: PoliceReport, fields: PoliceReportFields) -> None:
-    report.crime_reference = fields.crime_reference
+def write(db: Session, report: PoliceReport, fields: PoliceReportFields) -> None:
+    sealer = sealing.sealer(db, report.owner_id)
+    for name in SEALED:
+        sealed = sealer.seal(
+            getattr(fields, name),
+            table=TABLE,
+            row_id=report.id,
+            field=name,
+            revision=report.revision,
+        )
+        setattr(report, name, sealed)
     report.crime_reference_key = (
-        crime_reference_key(fields.crime_reference) if fields.crime_reference else None
+        reference_index(sealer, fields.crime_reference) if fields.crime_reference else None
     )
     report.reported_at = fields.reported_at
     report.reported_at_offset = offset_minutes(fields.reported_at)
-    report.force = fields.force
-    report.officer = fields.officer
     report.method = fields.method
-    report.notes = fields.notes
 
 
 def _link(db: Session, report: PoliceReport, fields: PoliceReportFields) -> None:
@@ -106,8 +139,10 @@ def to_public(db: Session, reports: Sequence[PoliceReport]) -> list[PoliceReport
     return [
         PoliceReportPublic.model_validate(
             {
-                **_fields(report, links.get(report.id, [])).model_dump(),
-                **records.server_fields(report),
+                **fields_of(
+                    sealing.sealer(db, report.owner_id), report, links.get(report.id, [])
+                ).model_dump(),
+                **records.server_fields(sealing.sealer(db, report.owner_id), TABLE, report),
             }
         )
         for report in reports

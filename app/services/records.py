@@ -17,7 +17,7 @@ from app.errors import Conflict, NotFound
 from app.models.record import Actor, OwnedRecord, RecordRevision, RevisionPublic
 from app.models.types import utcnow
 from app.models.user import User
-from app.services import audit, search
+from app.services import audit, sealing, search
 
 R = TypeVar("R", bound=OwnedRecord)
 F = TypeVar("F", bound=BaseModel)
@@ -28,8 +28,11 @@ class RecordKind(Generic[R, F]):
     name: str  # the noun in audit actions, timeline items and revisions: "incident"
     model: type[R]
     fields: type[F]  # what the victim writes (IncidentFields, …)
-    read: Callable[[Session, R], F]  # the record's current fields
-    write: Callable[[R, F], None]  # put fields on the record's columns
+    # The record's current fields, opened (the kind's read model: the one place its columns
+    # are read and its sealed text opened).
+    read: Callable[[Session, R], F]
+    # Put fields on the record's columns, sealed for the record's current revision.
+    write: Callable[[Session, R, F], None]
     search_text: Callable[[F], str]
     # Rows beyond the record's own (police report links), after the record is flushed.
     after_write: Callable[[Session, R, F], None] | None = None
@@ -58,7 +61,18 @@ def _snapshot(fields: BaseModel) -> dict[str, Any]:
     return fields.model_dump(mode="json")
 
 
+REVISIONS_TABLE = "record_revisions"
+
+
 def _save_revision(db: Session, kind: RecordKind[R, F], record: R, actor: User, fields: F) -> None:
+    # The snapshot is sealed whole, bound to the record, its kind and the revision's number.
+    data = sealing.sealer(db, record.owner_id).seal_json(
+        _snapshot(fields),
+        table=REVISIONS_TABLE,
+        row_id=record.id,
+        field=kind.name,
+        revision=record.revision,
+    )
     db.add(
         RecordRevision(
             record_kind=kind.name,
@@ -67,9 +81,20 @@ def _save_revision(db: Session, kind: RecordKind[R, F], record: R, actor: User, 
             owner_id=record.owner_id,
             at=record.updated_at,
             by_id=actor.id,
-            data=_snapshot(fields),
+            data=data,
         )
     )
+
+
+def _opened(db: Session, revision: RecordRevision) -> dict[str, Any]:
+    data: dict[str, Any] = sealing.sealer(db, revision.owner_id).open_json(
+        revision.data,
+        table=REVISIONS_TABLE,
+        row_id=revision.record_id,
+        field=revision.record_kind,
+        revision=revision.revision,
+    )
+    return data
 
 
 def _first_revision(db: Session, kind: RecordKind[R, F], record: R) -> dict[str, Any]:
@@ -81,7 +106,7 @@ def _first_revision(db: Session, kind: RecordKind[R, F], record: R) -> dict[str,
             RecordRevision.revision == 1,
         )
     ).one()
-    return first.data
+    return _opened(db, first)
 
 
 def _id_in_use(db: Session, record_id: uuid.UUID) -> bool:
@@ -125,7 +150,7 @@ def create(
     )
     if record_id is not None:
         record.id = record_id
-    kind.write(record, fields)
+    kind.write(db, record, fields)
     try:
         with db.begin_nested():
             db.add(record)
@@ -153,7 +178,7 @@ def _finish_write(db: Session, kind: RecordKind[R, F], record: R, actor: User, f
         kind=kind.name,
         record_id=record.id,
         owner_id=record.owner_id,
-        body=kind.search_text(fields),
+        body=sealing.sealer(db, record.owner_id).search_document(kind.search_text(fields)),
     )
     db.flush()
 
@@ -167,9 +192,9 @@ def amend(db: Session, kind: RecordKind[R, F], owner: User, record: R, changes: 
     fields = kind.fields.model_validate(merged)
     if _snapshot(fields) == _snapshot(current):
         return record  # nothing changed, so no new revision
-    kind.write(record, fields)
     record.revision += 1
     record.updated_at = utcnow()
+    kind.write(db, record, fields)
     db.add(record)
     db.flush()
     _finish_write(db, kind, record, owner, fields)
@@ -189,7 +214,9 @@ def withdraw(db: Session, kind: RecordKind[R, F], owner: User, record: R, reason
     if record.withdrawn_at is not None:
         raise Conflict("This record is already withdrawn.")
     record.withdrawn_at = utcnow()
-    record.withdrawn_reason = reason
+    record.withdrawn_reason = sealing.sealer(db, record.owner_id).seal(
+        reason, table=str(record.__tablename__), row_id=record.id, field="withdrawn_reason"
+    )
     db.add(record)
     db.flush()
     audit.record(
@@ -203,7 +230,9 @@ def withdraw(db: Session, kind: RecordKind[R, F], owner: User, record: R, reason
     return record
 
 
-def server_fields(record: OwnedRecord | Row[Any]) -> dict[str, Any]:
+def server_fields(
+    sealer: sealing.Sealer, table: str, record: OwnedRecord | Row[Any]
+) -> dict[str, Any]:
     """What the server adds to every record it returns (from the table model, or from a row of
     its columns, as the timeline reads them)."""
     return {
@@ -212,7 +241,9 @@ def server_fields(record: OwnedRecord | Row[Any]) -> dict[str, Any]:
         "updated_at": record.updated_at,
         "revision": record.revision,
         "withdrawn": record.withdrawn_at is not None,
-        "withdrawn_reason": record.withdrawn_reason,
+        "withdrawn_reason": sealer.open(
+            record.withdrawn_reason, table=table, row_id=record.id, field="withdrawn_reason"
+        ),
     }
 
 
@@ -232,7 +263,7 @@ def revisions(db: Session, kind: RecordKind[R, F], record: R) -> list[RevisionPu
             revision=revision.revision,
             at=revision.at,
             by=Actor(id=revision.by_id, display_name=user.display_name if user else None),
-            **revision.data,
+            **_opened(db, revision),
         )
         for revision, user in rows
     ]

@@ -1,10 +1,13 @@
-"""Full-text search over what a victim wrote: SQLite FTS5 or PostgreSQL full text.
+"""Full-text search over what a victim wrote: SQLite FTS5 or PostgreSQL full text, over keyed
+word tokens rather than words (services/sealing.py makes them), so the index holds nothing
+readable.
 
-One row per record in `search_documents` (migrations 0001 and 0004, in each dialect's own
-form). On SQLite an FTS5 index, `search_documents_fts`, reads that table; the owner and the
+One row per record in `search_documents` (migrations 0001, 0004 and 0006, in each dialect's
+own form). On SQLite an FTS5 index, `search_documents_fts`, reads that table; the owner and the
 kind are indexed words in it, so a MATCH only ever touches one owner's postings of one kind. On
-PostgreSQL a GIN index on a generated tsvector does the work. Both stem English ("followed"
-finds "following").
+PostgreSQL a GIN index on a generated tsvector (the 'simple' configuration: tokens are taken
+as they are) does the work. A search is a list of terms, each the tokens of which a match needs
+one (a word's stem, or the word as a prefix), and a match needs every term.
 
 A timeline page wants the first matches in time order, and no index holds both the words and
 the time. So each kind's matches are first counted, up to FEW_MATCHES (a read of the index
@@ -46,8 +49,8 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import ColumnClause, UnaryExpression
 from sqlmodel import Session
 
-# Words as the user typed them; everything else is a separator. Quoting each word means no
-# user input is ever parsed as FTS5 query syntax.
+# Words as the user typed them; everything else is a separator. Tokens are letters only, and
+# are quoted anyway, so nothing a user typed is ever parsed as query syntax.
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_WORDS = 16
 
@@ -78,7 +81,7 @@ _DOCUMENTS = table(
 # SQLite's FTS5 index; a MATCH is written against the table's own name.
 _FTS = table("search_documents_fts", column("rowid"))
 _FTS_TABLE: ColumnClause[Any] = literal_column("search_documents_fts")
-_ENGLISH: ColumnClause[Any] = literal_column("'english'")
+_SIMPLE: ColumnClause[Any] = literal_column("'simple'")
 
 # One statement for both dialects: the record id is unique, so a record indexed again (an
 # amendment) replaces its text, and a new record is a plain insert with no delete before it.
@@ -116,20 +119,30 @@ def _fts_phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def _fts_expression(owner_id: uuid.UUID, kind: str, terms: list[str]) -> str:
-    """An FTS5 query for the owner's records of `kind` holding every one of `terms`."""
-    body = " AND ".join(_fts_phrase(term) for term in terms)
+Terms = list[tuple[str, ...]]
+
+
+def _fts_expression(owner_id: uuid.UUID, kind: str, terms: Terms) -> str:
+    """An FTS5 query for the owner's records of `kind` matching every one of `terms`."""
+    body = " AND ".join(
+        "(" + " OR ".join(_fts_phrase(token) for token in term) + ")" for term in terms
+    )
     scope = f"owner_id : {_fts_phrase(owner_id.hex)} AND kind : {_fts_phrase(kind)}"
     return f"{scope} AND body : ({body})"
 
 
+def _tsquery(terms: Terms) -> str:
+    """A to_tsquery text for the same condition (tokens are letters a-p: nothing to escape)."""
+    return " & ".join("(" + " | ".join(term) + ")" for term in terms)
+
+
 def parameters(
-    db: Session, owner_id: uuid.UUID, kinds: Iterable[str], terms: list[str]
+    db: Session, owner_id: uuid.UUID, kinds: Iterable[str], terms: Terms
 ) -> dict[str, Any]:
     """The values `count_statement` and `restrict` bind."""
     if _is_sqlite(db):
         return {_fts_name(kind): _fts_expression(owner_id, kind, terms) for kind in kinds}
-    return {"search_owner": owner_id, "search_terms": " ".join(terms)}
+    return {"search_owner": owner_id, "search_terms": _tsquery(terms)}
 
 
 def _fts_name(kind: str) -> str:
@@ -144,7 +157,7 @@ def _matches(dialect: str, kind: str) -> Select[Any]:
     return select(_DOCUMENTS.c.record_id).where(
         _DOCUMENTS.c.owner_id == bindparam("search_owner"),
         _DOCUMENTS.c.kind == kind,
-        _DOCUMENTS.c.tsv.op("@@")(func.plainto_tsquery(_ENGLISH, bindparam("search_terms"))),
+        _DOCUMENTS.c.tsv.op("@@")(func.to_tsquery(_SIMPLE, bindparam("search_terms"))),
     )
 
 
@@ -163,7 +176,7 @@ def count_statement(dialect: str, kinds: tuple[str, ...], limit: int) -> Select[
 
 
 def plans(
-    db: Session, owner_id: uuid.UUID, kinds: tuple[str, ...], terms: list[str]
+    db: Session, owner_id: uuid.UUID, kinds: tuple[str, ...], terms: Terms
 ) -> dict[str, Plan]:
     """The plan for each kind's matches, from how many there are."""
     if not _is_sqlite(db):

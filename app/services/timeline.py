@@ -52,12 +52,22 @@ from app.errors import InvalidInput
 from app.models.advocate_note import AdvocateNote
 from app.models.codes import BEHAVIOUR_WORDS, Behaviour
 from app.models.evidence import Evidence, EvidenceIncident
-from app.models.fields import at_offset, contains_code
+from app.models.fields import contains_code
 from app.models.impact_note import ImpactNote
 from app.models.incident import Incident
-from app.models.police_report import PoliceReport, PoliceReportIncident, crime_reference_key
+from app.models.police_report import PoliceReport, PoliceReportIncident
 from app.models.user import User
-from app.services import records, search
+from app.services import (
+    advocate_notes,
+    evidence,
+    impact_notes,
+    incidents,
+    police_reports,
+    records,
+    sealing,
+    search,
+)
+from app.services.sealing import Sealer
 from app.services.search import Plan
 
 MAX_LIMIT = 200
@@ -163,7 +173,7 @@ class Source:
     columns: ReadOnlyColumnCollection[str, Column[Any]]  # its table's
     at: str  # the name of its time column
     # The page's items of this kind, by id, in any order.
-    load: Callable[[Session, list[uuid.UUID]], list[TimelineItem]]
+    load: Callable[[Session, Sealer, list[uuid.UUID]], list[TimelineItem]]
     # Extra conditions for the filters this kind understands.
     narrow: Callable[[Shape], list[ColumnElement[bool]]] = lambda _shape: []
     # A kind with no behaviours is left out when filtering by behaviour, and one that cannot
@@ -236,7 +246,12 @@ def _rows(db: Session, statement: Executable, ids: list[uuid.UUID]) -> Sequence[
 # evidence.read_incident_links) with statements built once.
 
 _CRIME_REFERENCES = (
-    select(_REPORT_INCIDENT.incident_id, _POLICE_REPORT.crime_reference)
+    select(
+        _REPORT_INCIDENT.incident_id,
+        _POLICE_REPORT.id,
+        _POLICE_REPORT.revision,
+        _POLICE_REPORT.crime_reference,
+    )
     .join(_POLICE_REPORT.id.table, _POLICE_REPORT.id == _REPORT_INCIDENT.police_report_id)
     .where(
         _REPORT_INCIDENT.incident_id.in_(bindparam("ids", expanding=True)),
@@ -292,31 +307,34 @@ def _incident_summary(behaviours: list[str], description: str) -> str:
     return f"{words}: {_shorten(description)}" if description else words
 
 
-def _incident_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem]:
-    """As incidents.to_public gives them."""
+def _crime_references(
+    db: Session, sealer: Sealer, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """As incidents.crime_references gives them."""
+    found: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for row in _rows(db, _CRIME_REFERENCES, ids):
+        reference = incidents.open_crime_reference(sealer, row)
+        if reference and reference not in found[row.incident_id]:
+            found[row.incident_id].append(reference)
+    return found
+
+
+def _incident_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> list[TimelineItem]:
+    """As incidents.to_public gives them, through the incident's read model."""
     rows = _rows(db, _INCIDENTS, ids)
-    references = _linked(db, _CRIME_REFERENCES, ids)
+    references = _crime_references(db, sealer, ids)
     files = _linked(db, _FILES_OF_INCIDENTS, ids)
     items = []
     for row in rows:
-        occurred_at = at_offset(row.occurred_at, row.occurred_at_offset)
-        until = row.occurred_until
+        fields = incidents.fields_of(sealer, row)
         data = {
-            **records.server_fields(row),
-            "occurred_at": occurred_at,
-            "occurred_until": at_offset(until, row.occurred_until_offset or 0) if until else None,
-            "time_is_approximate": row.time_is_approximate,
-            "location": row.location,
-            "behaviours": row.behaviours,
-            "channel": row.channel,
-            "description": row.description,
-            "witnesses": row.witnesses,
-            "feelings": row.feelings,
+            **records.server_fields(sealer, incidents.TABLE, row),
+            **dict(fields),
             "crime_references": references.get(row.id, []),
             "evidence_ids": files.get(row.id, []),
         }
-        summary = _incident_summary(row.behaviours, row.description)
-        items.append(_item("incident", occurred_at, summary, data))
+        summary = _incident_summary(row.behaviours, fields.description)
+        items.append(_item("incident", fields.occurred_at, summary, data))
     return items
 
 
@@ -350,19 +368,14 @@ def _narrow_incidents(shape: Shape) -> list[ColumnElement[bool]]:
 _IMPACT_NOTES = _by_id(_IMPACT_NOTE, "noted_at noted_at_offset areas description")
 
 
-def _impact_note_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem]:
-    """As impact_notes.to_public gives them."""
+def _impact_note_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> list[TimelineItem]:
+    """As impact_notes.to_public gives them, through the note's read model."""
     items = []
     for row in _rows(db, _IMPACT_NOTES, ids):
-        noted_at = at_offset(row.noted_at, row.noted_at_offset)
-        data = {
-            **records.server_fields(row),
-            "noted_at": noted_at,
-            "areas": row.areas,
-            "description": row.description,
-        }
-        summary = "How it is affecting me: " + _shorten(row.description)
-        items.append(_item("impact_note", noted_at, summary, data))
+        fields = impact_notes.fields_of(sealer, row)
+        data = {**records.server_fields(sealer, impact_notes.TABLE, row), **dict(fields)}
+        summary = "How it is affecting me: " + _shorten(fields.description)
+        items.append(_item("impact_note", fields.noted_at, summary, data))
     return items
 
 
@@ -373,24 +386,15 @@ _POLICE_REPORTS = _by_id(
 )
 
 
-def _police_report_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem]:
-    """As police_reports.to_public gives them."""
+def _police_report_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> list[TimelineItem]:
+    """As police_reports.to_public gives them, through the report's read model."""
     links = _sorted_links(db, _INCIDENTS_OF_REPORTS, ids)
     items = []
     for row in _rows(db, _POLICE_REPORTS, ids):
-        reported_at = at_offset(row.reported_at, row.reported_at_offset)
-        data = {
-            **records.server_fields(row),
-            "crime_reference": row.crime_reference,
-            "reported_at": reported_at,
-            "force": row.force,
-            "officer": row.officer,
-            "method": row.method,
-            "notes": row.notes,
-            "incident_ids": links.get(row.id, []),
-        }
-        summary = f"Reported to police ({row.crime_reference or 'no crime reference yet'})"
-        items.append(_item("police_report", reported_at, summary, data))
+        fields = police_reports.fields_of(sealer, row, links.get(row.id, []))
+        data = {**records.server_fields(sealer, police_reports.TABLE, row), **dict(fields)}
+        summary = f"Reported to police ({fields.crime_reference or 'no crime reference yet'})"
+        items.append(_item("police_report", fields.reported_at, summary, data))
     return items
 
 
@@ -409,29 +413,15 @@ _EVIDENCE_FILES = _by_id(
 )
 
 
-def _evidence_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem]:
-    """As evidence.to_public gives them."""
+def _evidence_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> list[TimelineItem]:
+    """As evidence.to_public gives them, through the evidence's read model."""
     links = _sorted_links(db, _INCIDENTS_OF_FILES, ids)
     items = []
     for row in _rows(db, _EVIDENCE_FILES, ids):
-        captured_at = row.captured_at.astimezone(UTC) if row.captured_at else None
-        data = {
-            **records.server_fields(row),
-            "description": row.description,
-            "incident_ids": links.get(row.id, []),
-            "original_filename": row.original_filename,
-            "media_type": row.media_type,
-            "size": row.size,
-            "sha256": row.sha256,
-            "client_sha256_matches": row.client_sha256_matches,
-            "captured_at": captured_at,
-            "uploaded_at": row.recorded_at,
-            "metadata": row.file_metadata,
-            "has_thumbnail": row.thumbnail_size is not None,
-        }
-        label = row.original_filename
-        summary = f"{label}: {_shorten(row.description)}" if row.description else label
-        items.append(_item("evidence", captured_at or row.recorded_at, summary, data))
+        data = evidence.public_of(sealer, row, links.get(row.id, []))
+        label, description = data["original_filename"], data["description"]
+        summary = f"{label}: {_shorten(description)}" if description else label
+        items.append(_item("evidence", data["captured_at"] or row.recorded_at, summary, data))
     return items
 
 
@@ -461,18 +451,19 @@ _ADVOCATE_NOTES = (
 )
 
 
-def _advocate_note_items(db: Session, ids: list[uuid.UUID]) -> list[TimelineItem]:
-    """As advocate_notes.to_public gives them."""
+def _advocate_note_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> list[TimelineItem]:
+    """As advocate_notes.to_public gives them, through the note's read model."""
     items = []
     for row in _rows(db, _ADVOCATE_NOTES, ids):
+        body = advocate_notes.body_of(sealer, row)
         data = {
             "id": row.id,
-            "body": row.body,
+            "body": body,
             "created_at": row.recorded_at,
             "author": {"id": row.author_id, "display_name": row.display_name},
         }
         author = row.display_name or "your advocate"
-        summary = f"Note from {author}: {_shorten(row.body)}"
+        summary = f"Note from {author}: {_shorten(body)}"
         items.append(_item("advocate_note", row.recorded_at, summary, data))
     return items
 
@@ -579,7 +570,9 @@ def _page_statement(shape: Shape) -> Executable:
     )
 
 
-def _values(owner_id: uuid.UUID, filters: Filters, cursor: Cursor | None) -> dict[str, Any]:
+def _values(
+    sealer: Sealer, owner_id: uuid.UUID, filters: Filters, cursor: Cursor | None
+) -> dict[str, Any]:
     """The values the page statement binds (see Shape for what each one is)."""
     values: dict[str, Any] = {"owner": owner_id}
     if filters.start is not None:
@@ -589,7 +582,9 @@ def _values(owner_id: uuid.UUID, filters: Filters, cursor: Cursor | None) -> dic
     for n, behaviour in enumerate(filters.behaviours):
         values[f"behaviour_{n}"] = contains_code(behaviour)
     if filters.crime_reference:
-        values["crime_reference_key"] = crime_reference_key(filters.crime_reference)
+        values["crime_reference_key"] = police_reports.reference_index(
+            sealer, filters.crime_reference
+        )
     if filters.notes_of_share is not None:
         values["share"] = filters.notes_of_share
     if cursor is not None:
@@ -626,9 +621,10 @@ def _resolve(
         notes_of_share=filters.notes_of_share is not None,
         cursor_kinds=tuple(_sign(kind, cursor.kind) for kind in kinds) if cursor else (),
     )
-    values = _values(owner_id, filters, cursor)
+    sealer = sealing.sealer(db, owner_id)
+    values = _values(sealer, owner_id, filters, cursor)
     if filters.query:
-        terms = search.words(filters.query)
+        terms = sealer.search_terms(search.words(filters.query))
         if not terms:
             return None
         plans = search.plans(db, owner_id, kinds, terms)
@@ -659,7 +655,8 @@ def page(
     if more:
         last = rows[limit - 1]
         next_cursor = Cursor(_as_aware(last.at), last.kind, _as_uuid(last.id)).encode()
-    return TimelinePage.model_construct(items=_load_items(db, keys), next_cursor=next_cursor)
+    items = _load_items(db, sealing.sealer(db, owner_id), keys)
+    return TimelinePage.model_construct(items=items, next_cursor=next_cursor)
 
 
 def _as_uuid(value: Any) -> uuid.UUID:
@@ -674,12 +671,14 @@ def _as_aware(value: Any) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def _load_items(db: Session, keys: list[tuple[str, uuid.UUID]]) -> list[TimelineItem]:
+def _load_items(
+    db: Session, sealer: Sealer, keys: list[tuple[str, uuid.UUID]]
+) -> list[TimelineItem]:
     ids_of: dict[str, list[uuid.UUID]] = defaultdict(list)
     for kind, record_id in keys:
         ids_of[kind].append(record_id)
     loaded: dict[tuple[str, uuid.UUID], TimelineItem] = {}
     for kind, ids in ids_of.items():
-        for item in _SOURCE_OF[kind].load(db, ids):
+        for item in _SOURCE_OF[kind].load(db, sealer, ids):
             loaded[(kind, item.id)] = item
     return [loaded[key] for key in keys if key in loaded]

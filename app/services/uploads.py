@@ -43,7 +43,7 @@ from app.models.evidence import Evidence, EvidenceFields
 from app.models.types import utcnow
 from app.models.upload import Upload
 from app.models.user import User
-from app.services import data_keys, evidence, incidents
+from app.services import data_keys, evidence, incidents, sealing
 from app.services.media_types import SNIFF_BYTES, sniff
 from app.storage import BlobStore
 from app.storage.crypto import (
@@ -139,7 +139,7 @@ def create(
     evidence.valid_sha256(metadata.get("sha256"))
     fields = _fields(metadata)
     incidents.require_owned(db, owner.id, fields.incident_ids)
-    data_keys.data_key_for(db, owner.id, keys)
+    data_key = data_keys.data_key_for(db, owner.id, keys)
     upload_id = uuid.uuid4()
     header = new_blob_header()
     state = staging.start(upload_id.hex, header, ciphertext_size(length))
@@ -147,7 +147,10 @@ def create(
         id=upload_id,
         owner_id=owner.id,
         length=length,
-        upload_metadata=metadata,
+        # What the client said about the file (its name, its description) is sealed.
+        upload_metadata=sealing.Sealer(None, owner.id, data_key).seal_json(
+            metadata, table=Upload.__tablename__, row_id=upload_id, field="upload_metadata"
+        ),
         blob_header=header,
         staging_state=state,
         expires_at=utcnow() + LIFETIME,
@@ -155,6 +158,17 @@ def create(
     db.add(upload)
     db.flush()
     return upload
+
+
+def metadata_of(upload: Upload, data_key: bytes) -> dict[str, str]:
+    """The Upload-Metadata the client sent, opened."""
+    metadata: dict[str, str] = sealing.Sealer(None, upload.owner_id, data_key).open_json(
+        upload.upload_metadata,
+        table=Upload.__tablename__,
+        row_id=upload.id,
+        field="upload_metadata",
+    )
+    return metadata
 
 
 def _fields(metadata: dict[str, str]) -> EvidenceFields:
@@ -504,14 +518,15 @@ def _finish(
             raise UnsupportedMediaType(
                 "This app keeps photos, video, audio, PDFs, text, CSV call logs and emails."
             )
+        metadata = metadata_of(upload, data_key)
         arrived = evidence.Arrived(
             evidence_id=upload.id,
             blob_id=upload.id,
-            original_filename=evidence.clean_filename(upload.upload_metadata.get("filename")),
+            original_filename=evidence.clean_filename(metadata.get("filename")),
             media_type=media_type,
             size=upload.length,
             sha256=running.hexdigest(),
-            client_sha256=evidence.valid_sha256(upload.upload_metadata.get("sha256")),
+            client_sha256=evidence.valid_sha256(metadata.get("sha256")),
         )
         # Examined before the write transaction: decoding a photo must not hold the write lock.
         examined = evidence.examine(store, arrived, data_key)
@@ -522,7 +537,7 @@ def _finish(
                 if kept is None:
                     raise NotFound("No such upload (it may have expired).")
             else:
-                fields = _fields(upload.upload_metadata)
+                fields = _fields(metadata)
                 kept, _ = evidence.keep(db, owner, arrived, fields, examined)
     except DomainError as error:
         # The file itself was refused (its type, its checksum): nothing of it is kept. A
