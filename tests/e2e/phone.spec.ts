@@ -173,6 +173,27 @@ test("the service worker sends a sign-out made offline even if the app is never 
   await expect.poll(() => meWith(cookie, proof)).toBe(401);
 });
 
+test("on a signal that hangs, signing out clears the screen at once, then ends the session", async ({ page, context }) => {
+  const account = await register(page);
+  const cookie = await sessionCookie(context);
+  const proof = await sessionProof(page);
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((done) => (release = done));
+  await page.route("**/api/v1/auth/logout", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.getByRole("button", { name: "Account and safety" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  // The server has not answered yet: the account is already gone from the screen and the phone.
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  await expect(page.locator("body")).not.toContainText(account.name);
+  expect(await sessionProof(page)).toBeNull();
+  release();
+  await expect.poll(() => meWith(cookie, proof)).toBe(401);
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+});
+
 test("quick exit signs out too (unless turned off)", async ({ page, context }) => {
   await page.context().route("https://www.bbc.co.uk/**", (route) =>
     route.fulfill({ contentType: "text/html", body: "<title>Weather</title><h1>Weather</h1>" }),

@@ -124,14 +124,17 @@ export async function boot(): Promise<void> {
   } catch {
     /* nothing stored */
   }
-  // A sign-out the server has not heard of goes first, before any other request.
-  await payLogout();
+  // A sign-out the server has not heard of goes first, before any other request (a sign-in
+  // waits for it too); with no signal the service worker is asked to send it when there is one.
+  const paid = payLogout().then((done) => done || void syncLogoutLater());
   const vault = await loadVault();
   if (!vault) {
-    // Signed out on this phone: whatever the browser still holds opens nothing.
+    // Signed out on this phone: whatever the browser still holds opens nothing, so the sign-in
+    // screen need not wait for a slow signal.
     appStore.set({ ready: true, user: null, notice });
     return;
   }
+  await paid;
   try {
     const user = (await send<User>("GET", "/auth/me", undefined, { quietAuth: true })).body;
     begin(user);
@@ -191,7 +194,6 @@ export async function signOut(options: { reason: "chosen" | "idle" | "erased" | 
     await dropDrafts();
     await clearCaches();
   }
-  if (tellServer && !(await payLogout())) await syncLogoutLater();
   const notice =
     options.reason === "idle"
       ? "You were signed out because the app was not used for a while."
@@ -204,14 +206,17 @@ export async function signOut(options: { reason: "chosen" | "idle" | "erased" | 
   } catch {
     /* nothing to keep */
   }
-  // A fresh page: nothing from the session stays in memory. Offline only when the service
-  // worker will answer (it serves the app), or the browser would show its error page.
+  // A fresh page: nothing from the session stays in memory. It pays the sign-out first (it is
+  // owed until the server answers), without keeping the sign-in screen waiting, so a signal
+  // that hangs leaves nothing of the account on screen. Offline only when the service worker
+  // will answer (it serves the app), or the browser would show its error page.
   if (navigator.onLine || navigator.serviceWorker?.controller) {
     location.replace("/");
     return;
   }
   appStore.set({ user: null, pending: [], notice });
   navigate("signin");
+  if (tellServer) void payLogout().then((paid) => (paid ? undefined : syncLogoutLater()));
 }
 
 /** Every Cache Storage cache but the app's own files (no records in them: they let the app,

@@ -1,6 +1,6 @@
 // A tiny observable store and the hook that redraws a component when it changes.
 
-import { useEffect, useReducer } from "preact/hooks";
+import { useLayoutEffect, useReducer } from "preact/hooks";
 
 export interface Store<T> {
   get(): T;
@@ -26,6 +26,14 @@ export function createStore<T extends object>(initial: T): Store<T> {
 
 export function useStore<T extends object>(store: Store<T>): T {
   const [, redraw] = useReducer((n: number, _: void) => n + 1, 0);
-  useEffect(() => store.subscribe(() => redraw(undefined)), [store]);
-  return store.get();
+  const value = store.get();
+  // A layout effect, so it runs straight after the render rather than after a frame; and a
+  // change made between the render and the subscription (the app starting fast) still redraws:
+  // missed, it left the app on "Loading…" for good.
+  useLayoutEffect(() => {
+    const stop = store.subscribe(() => redraw(undefined));
+    if (store.get() !== value) redraw(undefined);
+    return stop;
+  }, [store]);
+  return value;
 }
