@@ -233,11 +233,11 @@ def collect(
         end = f.end if to_the_export else span_end
         return (span_start is None or moment >= span_start) and (end is None or moment <= end)
 
+    note_rows: list[ImpactNote] = []
     if Include.impact_notes in f.include:
         notes: list[ImpactNote] = _live(db, ImpactNote, victim.id, ImpactNote.noted_at, f)
-        content.impact_notes = impact_notes.to_public(
-            db, [n for n in notes if in_span(n.noted_at, to_the_export=True)]
-        )
+        note_rows = [n for n in notes if in_span(n.noted_at, to_the_export=True)]
+        content.impact_notes = impact_notes.to_public(db, note_rows)
     if Include.advocate_notes in f.include:
         advocate_rows: list[AdvocateNote] = _live(
             db, AdvocateNote, victim.id, AdvocateNote.recorded_at, f
@@ -258,6 +258,7 @@ def collect(
         )
         content.evidence_rows = {row.id: row for row in evidence_rows}
 
+    # Every earlier version of every kind the victim can amend, as the API gives it.
     for incident in incident_rows:
         if incident.revision > 1:
             content.revisions[incident.id] = _dumped(
@@ -268,6 +269,12 @@ def collect(
             content.revisions[report.id] = _dumped(
                 records.revisions(db, police_reports.KIND, report)
             )
+    for note in note_rows:
+        if note.revision > 1:
+            content.revisions[note.id] = _dumped(records.revisions(db, impact_notes.KIND, note))
+    for row in content.evidence_rows.values():
+        if row.revision > 1:
+            content.revisions[row.id] = _dumped(records.revisions(db, evidence.KIND, row))
     content.audit_events = _custody_trail(db, victim.id)
     return content
 

@@ -109,7 +109,7 @@ def _timeline_rows(
                 "at": utc_instant(note.noted_at),
                 "uk_time": short_zone_time(note.noted_at),
                 "data": note.model_dump(mode="json"),
-                "revisions": [],
+                "revisions": content.revisions.get(note.id, []),
             }
         )
     for advocate_note in content.advocate_notes:
@@ -133,7 +133,7 @@ def _timeline_rows(
                 "at": utc_instant(item.captured_at or item.uploaded_at),
                 "uk_time": short_zone_time(item.captured_at or item.uploaded_at),
                 "data": data,
-                "revisions": [],
+                "revisions": content.revisions.get(item.id, []),
             }
         )
     rows.sort(
@@ -271,8 +271,8 @@ Notes for the reader
   says so. A file with no capture time is placed by when it was uploaded, and says that.
 - Capture times of photos and video come from the files' own metadata: they are what the
   file claims, not something Waymark could check.
-- Items the person withdrew are not in this pack. Amended items say how many times they were
-  amended, and timeline.json holds every earlier version.
+- Items the person withdrew are not in this pack. An amended item says in timeline.pdf when
+  each amendment was made, by whom and what it changed; timeline.json holds every version.
 - Impact notes and descriptions are the person's own words.
 
 Folder: {folder}

@@ -17,6 +17,7 @@ pages, the drawing, the embedded font subsets and the file.
 import functools
 import gc
 import importlib.util
+import itertools
 import sys
 import uuid
 from collections import Counter, defaultdict
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from app import __version__
 from app.export.conduct import course_of_conduct
@@ -660,7 +662,7 @@ def _chronology(doc: Document, content: PackContent, exhibits: dict[uuid.UUID, s
             title,
             6,
         )
-        _entry_fields(doc, item, evidence_of, exhibits, content.capture_notes)
+        _entry_fields(doc, item, evidence_of, exhibits, content)
         doc.ln(2)
 
 
@@ -669,7 +671,7 @@ def _entry_fields(
     item: Entry,
     evidence_of: dict[uuid.UUID, list[str]],
     exhibits: dict[uuid.UUID, str],
-    content_notes: dict[uuid.UUID, str],
+    content: PackContent,
 ) -> None:
     if isinstance(item, IncidentPublic):
         if item.occurred_until:
@@ -682,9 +684,6 @@ def _entry_fields(
         doc.field("How it felt", item.feelings)
         doc.field("Crime refs", ", ".join(item.crime_references))
         doc.field("Exhibits", ", ".join(evidence_of.get(item.id, [])))
-        if item.revision > 1:
-            doc.field("Amended", f"{item.revision - 1} time(s); every version is in timeline.json")
-        doc.field("Logged", short_zone_time(item.recorded_at))
     elif isinstance(item, PoliceReportPublic):
         doc.field("Crime ref", item.crime_reference or "None given")
         doc.field("How", METHOD_WORDS[ReportMethod(item.method)])
@@ -705,8 +704,44 @@ def _entry_fields(
             f"({item.media_type}, {human_size(item.size)})",
         )
         doc.field("Description", item.description)
-        doc.field("Captured", capture_words(item, content_notes))
+        doc.field("Captured", capture_words(item, content.capture_notes))
         doc.field("Uploaded", short_zone_time(item.uploaded_at))
+    if not isinstance(item, AdvocateNotePublic):
+        doc.field("Amended", amendments(content.revisions.get(item.id, [])))
+        if not isinstance(item, EvidencePublic):
+            doc.field("Logged", short_zone_time(item.recorded_at))
+
+
+# Field names as the Amended line says them.
+FIELD_WORDS = {
+    "occurred_at": "time",
+    "occurred_until": "end time",
+    "time_is_approximate": "whether the time is approximate",
+    "reported_at": "time reported",
+    "noted_at": "time",
+    "incident_ids": "incidents linked",
+    "areas": "areas affected",
+    "crime_reference": "crime reference",
+}
+NOT_CONTENT = frozenset({"revision", "at", "by", "id"})
+
+
+def amendments(revisions: Sequence[dict[str, Any]]) -> str | None:
+    """'03 Sep 2026 08:12 BST by Zoë Ní Bhriain: description changed; …': when each amendment
+    was made, by whom, and what it changed (the versions themselves are in timeline.json)."""
+    lines = []
+    for before, after in itertools.pairwise(revisions):
+        changed = [
+            FIELD_WORDS.get(name, name.replace("_", " "))
+            for name in after
+            if name not in NOT_CONTENT and after.get(name) != before.get(name)
+        ]
+        by = (after.get("by") or {}).get("display_name") or "someone"
+        at = short_zone_time(datetime.fromisoformat(after["at"]))
+        lines.append(f"{at} by {by}: {', '.join(changed) or 'nothing'} changed")
+    if not lines:
+        return None
+    return "; ".join(lines) + ". Every version is in timeline.json."
 
 
 def capture_words(item: EvidencePublic, notes: dict[uuid.UUID, str]) -> str:
