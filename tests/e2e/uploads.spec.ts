@@ -117,7 +117,13 @@ test("a photo and a 50 MB video upload with progress, pause, resume and a reload
       client_sha256_matches: true,
     });
 
-    // Open the video: the hashes are shown, and the check from the phone matched.
+    // Saved files are not "waiting" anywhere: the home screen lists them under Recent only.
+    await page.getByRole("button", { name: "Notes – home" }).click();
+    await expect(page.getByRole("list", { name: "Recent" })).toContainText("doorbell.mp4");
+    await expect(page.getByRole("heading", { name: "Waiting to be sent" })).toHaveCount(0);
+    await page.getByRole("button", { name: "Add photos or files" }).click();
+
+        // Open the video: the hashes are shown, and the check from the phone matched.
     await afterReload.getByRole("button", { name: "Open doorbell.mp4" }).click();
     await expect(page.getByText("Yes: the phone's check and the server's match")).toBeVisible();
     await expectAccessible(page, "evidence detail");

@@ -37,6 +37,8 @@ export function Emergency() {
 export function Home() {
   const { user, online, pending } = useStore(appStore);
   const { items: files } = useStore(uploadStore);
+  // A file the server has finished with is saved, not waiting: it shows in Recent instead.
+  const waitingFiles = files.filter((file) => file.status !== "done");
   const [recent, setRecent] = useState<TimelineItem[] | null>(null);
   const [offline, setOffline] = useState(false);
 
@@ -55,12 +57,12 @@ export function Home() {
       <button type="button" class="button big primary" onClick={() => navigate("log")}>
         Log something
       </button>
-      {(pending.length > 0 || files.length > 0) && (
+      {(pending.length > 0 || waitingFiles.length > 0) && (
         <section aria-labelledby="waiting" class="waiting">
           <h2 id="waiting">Waiting to be sent</h2>
           <p class="hint">Kept safely on this phone. It is sent as soon as there is a connection.</p>
           <PendingList entries={pending} />
-          <UploadList items={files} onOpen={(id) => navigate("item", { kind: "evidence", id })} />
+          <UploadList items={waitingFiles} />
         </section>
       )}
       <nav class="tiles" aria-label="More">
