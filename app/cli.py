@@ -79,12 +79,22 @@ def serve(
 
 @main.command()
 def migrate() -> None:
-    """Bring the database schema up to date."""
+    """Bring the database schema up to date, then seal any text still stored in plain (a
+    deployment from before sealing). Safe to run again after an interruption."""
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     from app.migrations.runner import upgrade_to_head
+    from app.services.sealing_migration import seal_existing
 
     upgrade_to_head(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        changed = seal_existing(engine, load_keys(settings))
+    finally:
+        engine.dispose()
+    if any(changed.values()):
+        sealed = ", ".join(f"{count} {table}" for table, count in changed.items() if count)
+        typer.echo(f"sealed text stored in plain: {sealed}")
     typer.echo("database is up to date")
 
 
