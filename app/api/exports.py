@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from app.api.deps import CurrentVictim, RuntimeDep, SessionDep, writes_on_read
 from app.api.pages import comma_separated
 from app.errors import InvalidInput
-from app.export.content import Include, PackFilters
+from app.export.content import DEFAULT_INCLUDE, Include, PackFilters
 from app.export.exports import export_pack
 from app.export.pack import Pack, grouped
 from app.services.downloads import content_disposition
@@ -28,7 +28,12 @@ def pack_filters(
     end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
     crime_reference: Annotated[str | None, Query(max_length=64)] = None,
     include: Annotated[
-        str | None, Query(max_length=100, description="impact_notes,evidence,advocate_notes")
+        str | None,
+        Query(
+            max_length=100,
+            description="Any of impact_notes,evidence,advocate_notes; impact_notes,evidence "
+            "if not given (advocate notes only when asked for).",
+        ),
     ] = None,
     exhibit_prefix: Annotated[
         str | None,
@@ -52,7 +57,7 @@ def pack_filters(
     chosen = (
         frozenset(comma_separated(include, Include, "include"))
         if include is not None
-        else frozenset(Include)
+        else DEFAULT_INCLUDE
     )
     return PackFilters(
         start=start,

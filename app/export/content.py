@@ -38,12 +38,17 @@ class Include(StrEnum):
     advocate_notes = "advocate_notes"
 
 
+# Advocate notes (risk assessments, MARAC, safety plans, code words) are the charity's, not
+# evidence: a pack carries them only when they are asked for by name.
+DEFAULT_INCLUDE = frozenset({Include.impact_notes, Include.evidence})
+
+
 @dataclass(frozen=True)
 class PackFilters:
     start: datetime | None = None
     end: datetime | None = None
     crime_reference: str | None = None
-    include: frozenset[Include] = frozenset(Include)
+    include: frozenset[Include] = DEFAULT_INCLUDE
     # Chosen at export, not filters: the letters of the exhibit references (the exporter's
     # initials unless given) and how every page names the case (the log keeper's name unless
     # given). describe() leaves them out; the manifest names them on their own.

@@ -441,7 +441,8 @@ def _read_everything(victim: TestClient, advocate: TestClient, case_id: str, out
     out.get("case/notes", advocate, case_url(case_id, "/notes"))
 
     # The packs.
-    out.pack("pack/victim", victim, PACK)
+    # Advocate notes only when asked for: this pack asks, the others do not.
+    out.pack("pack/victim", victim, PACK, include="impact_notes,evidence,advocate_notes")
     out.pack("pack/victim-crime-reference", victim, PACK, crime_reference="cr/123456/26")
     out.pack(
         "pack/victim-period-no-notes",

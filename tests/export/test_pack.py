@@ -73,6 +73,7 @@ from tests.factories.sharing import (
 from tests.support import missing_service
 
 VICTIM_NAME = "Zoë Ní Bhriain"
+ALL_INCLUDED = "impact_notes,evidence,advocate_notes"
 FOLDER = re.compile(r"waymark-evidence-pack-\d{8}T\d{6}Z")
 INTACT = "This pack is intact."
 DAMAGED = "This pack has been changed or is damaged."
@@ -114,7 +115,7 @@ def sample(
                 case_id=case.case_id,
                 engine=application.state.runtime.engine,
             )
-            response = case.victim.get(PACK)
+            response = case.victim.get(PACK, params={"include": ALL_INCLUDED})
             assert response.status_code == 200, response.text
             made = Sample(
                 log=log,
@@ -805,7 +806,7 @@ def test_from_and_to_include_exactly_the_items_in_range(
 ) -> None:
     # From the drive incident's moment (included) to the Facebook post's (excluded).
     start, end = INCIDENTS_KEPT["drive"][0], INCIDENTS_KEPT["post"][0]
-    pack = export(case.victim, **{"from": start, "to": end})
+    pack = export(case.victim, include=ALL_INCLUDED, **{"from": start, "to": end})
     expected = expected_items(
         log,
         incidents=("drive", "calls", "roses", "car"),
@@ -830,7 +831,7 @@ def test_a_crime_reference_includes_its_incidents_reports_evidence_and_notes_of_
     case: SharedCase, log: Log, tmp_path: Path
 ) -> None:
     # Written as an officer might type it: another case, the same reference.
-    pack = export(case.victim, crime_reference="cr/123456/26")
+    pack = export(case.victim, crime_reference="cr/123456/26", include=ALL_INCLUDED)
     expected = expected_items(
         log,
         # The three incidents the 101 report covers, 3 August to 2 September.
@@ -924,6 +925,23 @@ def test_an_unknown_crime_reference_gives_a_pack_with_no_items(
     assert_pack_holds(pack, log, expected)
     assert pack.evidence_paths == []
     assert verify_pack(saved(tmp_path, pack.body)).exit_code == 0
+
+
+def test_advocate_notes_are_left_out_unless_asked_for(case: SharedCase, log: Log) -> None:
+    """Risk assessments, MARAC referrals and safety code words are the charity's, not
+    evidence: a pack holds them only when include names them."""
+    for client, url in ((case.victim, PACK), (case.advocate, case_pack_url(case.case_id))):
+        pack = export(client, url)
+        assert pack_items(pack)["advocate_note"] == set()
+        assert pack_items(pack)["impact_note"] == log.ids("impact_notes")
+        assert pack_items(pack)["evidence"] == log.ids("evidence")
+        manifest = json.loads(pack.members["manifest.json"])
+        assert manifest["filters"]["include"] == ["evidence", "impact_notes"]
+        text = words(" ".join(pdf_pages(pack.members["timeline.pdf"])))
+        for note in log.advocate_notes.values():
+            assert words(note["body"]) not in text
+    chosen = export(case.victim, include=ALL_INCLUDED)
+    assert pack_items(chosen)["advocate_note"] == log.ids("advocate_notes")
 
 
 def test_include_evidence_only_leaves_the_notes_out(case: SharedCase, log: Log) -> None:
@@ -1038,12 +1056,15 @@ def test_an_advocates_pack_holds_their_own_notes_not_another_advocates(
     other_case = share_with(case.victim, other, can_export=True)
     mine = write_note(case.advocate, case.case_id, "Crossroads: safety plan agreed.").json()
     theirs = write_note(other, other_case, "Another Service: housing referral made.").json()
-    own_items = pack_items(export(case.advocate, case_pack_url(case.case_id)))
+    own_items = pack_items(export(case.advocate, case_pack_url(case.case_id), include=ALL_INCLUDED))
     assert own_items["advocate_note"] == {mine["id"]}
-    other_items = pack_items(export(other, case_pack_url(other_case)))
+    other_items = pack_items(export(other, case_pack_url(other_case), include=ALL_INCLUDED))
     assert other_items["advocate_note"] == {theirs["id"]}
     # The victim's own pack holds both.
-    assert pack_items(export(case.victim))["advocate_note"] == {mine["id"], theirs["id"]}
+    assert pack_items(export(case.victim, include=ALL_INCLUDED))["advocate_note"] == {
+        mine["id"],
+        theirs["id"],
+    }
 
 
 def test_another_advocate_gets_404_for_a_case_that_is_not_theirs(

@@ -17,7 +17,8 @@ export function ExportForm(props: { path: string }) {
   const [crimeReference, setCrimeReference] = useState("");
   const [exhibitPrefix, setExhibitPrefix] = useState("");
   const [caseLabel, setCaseLabel] = useState("");
-  const [include, setInclude] = useState<string[]>(INCLUDE.map(([code]) => code));
+  // Advocate notes (risk assessments, safety plans, code words) only when ticked.
+  const [include, setInclude] = useState<string[]>(["impact_notes", "evidence"]);
   const [progress, setProgress] = useState<{ received: number; total: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -85,7 +86,7 @@ export function ExportForm(props: { path: string }) {
         maxLength={100}
         autoComplete="off"
       />
-      <Chips legend="Include" name="include" options={INCLUDE} chosen={include} onChange={setInclude} hint="Incidents and police reports are always included." />
+      <Chips legend="Include" name="include" options={INCLUDE} chosen={include} onChange={setInclude} hint="Incidents and police reports are always included. Advocate notes only if you tick them." />
       {progress ? (
         <div class="panel" role="status">
           <p>
