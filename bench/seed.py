@@ -26,7 +26,8 @@ from app.models.incident import Incident, IncidentCreate, IncidentFields
 from app.models.record import RecordRevision
 from app.models.types import utcnow
 from app.models.user import User
-from app.services import audit, incidents, search
+from app.services import audit, incidents, sealing, search
+from app.services import records as records_service
 
 # Words whose share of items is known, for the search benchmark.
 COMMON_WORD = "car"  # about a quarter of items
@@ -129,7 +130,9 @@ def _columns(row: Any) -> dict[str, Any]:
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
 
-def _incident_row(victim: User, fields: IncidentFields, now: datetime) -> dict[str, Any]:
+def _incident_row(
+    db: Session, victim: User, fields: IncidentFields, now: datetime
+) -> dict[str, Any]:
     """The incident row records.create would insert (without the cost of a table model: its
     constructor dominates a bulk load)."""
     record = SimpleNamespace(
@@ -141,7 +144,7 @@ def _incident_row(victim: User, fields: IncidentFields, now: datetime) -> dict[s
         withdrawn_at=None,
         withdrawn_reason=None,
     )
-    incidents.KIND.write(cast(Incident, record), fields)
+    incidents.KIND.write(db, cast(Incident, record), fields)
     return vars(record)
 
 
@@ -150,10 +153,11 @@ def _bulk_write(db: Session, victim: User, batch: Sequence[IncidentFields]) -> l
         select(AuditChain).where(AuditChain.victim_id == victim.id).with_for_update()
     ).first() or AuditChain(victim_id=victim.id)
     kind, action = incidents.KIND.name, f"{incidents.KIND.name}.{incidents.KIND.created_verb}"
+    sealer = sealing.sealer(db, victim.id)
     records, revisions, documents, events = [], [], [], []
     for fields in batch:
         now = utcnow()
-        record = _incident_row(victim, fields, now)
+        record = _incident_row(db, victim, fields, now)
         record_id: uuid.UUID = record["id"]
         records.append(record)
         revisions.append(
@@ -164,7 +168,13 @@ def _bulk_write(db: Session, victim: User, batch: Sequence[IncidentFields]) -> l
                 "owner_id": victim.id,
                 "at": now,
                 "by_id": victim.id,
-                "data": fields.model_dump(mode="json"),
+                "data": sealer.seal_json(
+                    fields.model_dump(mode="json"),
+                    table=records_service.REVISIONS_TABLE,
+                    row_id=record_id,
+                    field=kind,
+                    revision=1,
+                ),
             }
         )
         documents.append(
@@ -172,7 +182,7 @@ def _bulk_write(db: Session, victim: User, batch: Sequence[IncidentFields]) -> l
                 kind=kind,
                 record_id=record_id,
                 owner_id=victim.id,
-                body=incidents.KIND.search_text(fields),
+                body=sealer.search_document(incidents.KIND.search_text(fields)),
             )
         )
         event = SimpleNamespace(
@@ -232,9 +242,16 @@ def _stored(db: Session, record_id: uuid.UUID) -> dict[str, Any]:
     ).one()
     event = db.exec(select(AuditEvent).where(AuditEvent.target_id == record_id)).one()
     varying = {"id", "recorded_at", "updated_at", "record_id", "at", "seq", "hash", "prev_hash"}
+    # Sealed values differ each time (a fresh nonce): compared opened.
+    sealed = {*incidents.SEALED, "data"}
+    opened = incidents.read(db, incident).model_dump(mode="json")
     return {
-        "incident": {k: v for k, v in _columns(incident).items() if k not in varying},
-        "revision": {k: v for k, v in _columns(revision).items() if k not in varying},
+        "incident": {k: v for k, v in _columns(incident).items() if k not in varying | sealed},
+        "fields": opened,
+        "revision": {k: v for k, v in _columns(revision).items() if k not in varying | sealed},
+        "revision_data": records_service.revisions(db, incidents.KIND, incident)[0].model_dump(
+            exclude={"at", "by"}
+        ),
         "search_document": tuple(document),
         "audit_event": {
             k: v for k, v in _columns(event).items() if k not in varying | {"target_id"}

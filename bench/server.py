@@ -20,7 +20,10 @@ import httpx
 import psycopg
 from sqlalchemy import Engine
 
+from app.config import Settings
 from app.db import make_engine
+from app.keys import load_keys
+from app.services import sealing
 
 HOST = "127.0.0.1"
 PASSWORD = "lantern orchard velvet compass"  # noqa: S105  (benchmark accounts only)
@@ -154,6 +157,10 @@ class Server:
         """A direct connection to the server's database, for seeding."""
         if self._engine is None:
             self._engine = make_engine(self.database_url)
+            # The server's own keys (made in its data folder on first need), so what is seeded
+            # is sealed as the server seals it.
+            settings = Settings(data_dir=self.data_dir, database_url=self.database_url)
+            sealing.register_keys(self._engine, load_keys(settings))
         return self._engine
 
     def _environment(self) -> dict[str, str]:

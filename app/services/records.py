@@ -119,6 +119,15 @@ def _id_in_use(db: Session, record_id: uuid.UUID) -> bool:
     )
 
 
+def _repeated(db: Session, kind: RecordKind[R, F], existing: R, fields: F) -> R:
+    """The record a create repeats, if it was made with the same content."""
+    # Compared through the same schema so formatting differences do not count.
+    first = kind.fields.model_validate(_first_revision(db, kind, existing))
+    if _snapshot(first) != _snapshot(fields):
+        raise Conflict("A different record was already saved with this id.")
+    return existing
+
+
 def create(
     db: Session,
     kind: RecordKind[R, F],
@@ -136,11 +145,7 @@ def create(
     if record_id is not None:
         existing = db.exec(scoped(kind, owner.id).where(kind.model.id == record_id)).first()
         if existing is not None:
-            # Compare through the same schema so formatting differences do not count.
-            first = kind.fields.model_validate(_first_revision(db, kind, existing))
-            if _snapshot(first) != _snapshot(fields):
-                raise Conflict("A different record was already saved with this id.")
-            return existing, False
+            return _repeated(db, kind, existing, fields), False
         if _id_in_use(db, record_id):
             # Someone else's record, or one of another kind: say nothing about which.
             raise Conflict("This id cannot be used. Make a new one.")
@@ -156,6 +161,11 @@ def create(
             db.add(record)
             db.flush()
     except IntegrityError as error:
+        # The same create sent twice at once (an outbox retrying while its first try was still
+        # in flight) loses the race here on PostgreSQL: the winner's record is now visible.
+        made = db.exec(scoped(kind, owner.id).where(kind.model.id == record.id)).first()
+        if record_id is not None and made is not None:
+            return _repeated(db, kind, made, fields), False
         raise Conflict("This id cannot be used. Make a new one.") from error
     _finish_write(db, kind, record, owner, fields)
     audit.record(
