@@ -19,7 +19,7 @@ from sqlmodel import select
 from app.config import ConfigurationError, Settings
 from app.db import make_engine, transaction
 from app.errors import DomainError
-from app.keys import load_keys
+from app.keys import Keys, load_keys
 from app.models.organisation import Organisation
 from app.models.user import Email, Role, User
 from app.services import accounts, auth_sessions, data_keys, uploads
@@ -211,8 +211,9 @@ def verify_pack_command(
 def backup_command(
     destination: Annotated[Path, typer.Argument(help="An empty or new folder for the backup.")],
 ) -> None:
-    """Copy the database and every file into DESTINATION, with a manifest of hashes. The
-    master key is not included: keep it apart from backups."""
+    """Copy the database (encrypted under a key derived from the master key) and every file
+    into DESTINATION, with a manifest of hashes. The master key is not included: keep it
+    apart from backups."""
     from app import backup
 
     settings = _settings()
@@ -221,6 +222,7 @@ def backup_command(
             settings.resolved_database_url,
             open_blob_store(settings.resolved_storage_url),
             destination,
+            _keys(settings),
         )
     except backup.BackupError as error:
         typer.echo(f"waymark: {error}", err=True)
@@ -231,21 +233,54 @@ def backup_command(
 @main.command("restore")
 def restore_command(
     source: Annotated[Path, typer.Argument(help="A folder made by `waymark backup`.")],
+    erase_list: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--erase-list",
+            help="Another erase list to apply (repeatable), besides keys/erased in the data "
+            "folder.",
+        ),
+    ] = None,
 ) -> None:
     """Check a backup against its manifest and restore it into an empty data folder or
-    database (set WAYMARK_DATA_DIR / WAYMARK_DATABASE_URL / WAYMARK_STORAGE_URL first)."""
+    database (set WAYMARK_DATA_DIR / WAYMARK_DATABASE_URL / WAYMARK_STORAGE_URL and the
+    master key first), then delete every account on the erase list."""
     from app import backup
+    from app.services import erase_list as erase_lists
 
     settings = _settings()
+    if settings.master_key is None and not (settings.keys_dir / "master.key").exists():
+        # Never let a restore generate a new master key: it could not open the backup.
+        typer.echo(
+            "waymark: a restore needs the master key the backup was made under: set "
+            "WAYMARK_MASTER_KEY, or put the keys folder back (docs/backups.md)",
+            err=True,
+        )
+        raise typer.Exit(2)
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         manifest = backup.restore(
-            source, settings.resolved_database_url, open_blob_store(settings.resolved_storage_url)
+            source,
+            settings.resolved_database_url,
+            open_blob_store(settings.resolved_storage_url),
+            _keys(settings),
+            [erase_lists.path_for(settings), *(erase_list or [])],
         )
     except backup.BackupError as error:
         typer.echo(f"waymark: {error}", err=True)
         raise typer.Exit(1) from error
-    typer.echo(f"restored {len(manifest['files'])} file(s); start the service with the same keys")
+    typer.echo(
+        f"restored {len(manifest['files'])} file(s), and removed {manifest['erased']} "
+        "erased account(s) again; start the service with the same keys"
+    )
+
+
+def _keys(settings: Settings) -> Keys:
+    try:
+        return load_keys(settings)
+    except ConfigurationError as error:
+        typer.echo(f"waymark: {error}", err=True)
+        raise typer.Exit(2) from error
 
 
 @advocate_app.command("deactivate")

@@ -60,6 +60,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # FULL: a transaction we acknowledged survives a power cut, not only a crash.
         cursor.execute("PRAGMA synchronous=FULL")
+        # Deleted rows are overwritten with zeros rather than left in free pages, so an erased
+        # account's bytes are not in the file for anyone who copies it (docs/security.md).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -123,24 +126,62 @@ def transaction(engine: Engine, *, writes: bool) -> Iterator[Session]:
     gate = _write_gates.get(engine) if writes else None
     if gate is not None:
         gate.enter(WRITE_QUEUE_TIMEOUT_S)
+    session = Session(engine, expire_on_commit=False)
+    committed = False
     try:
-        with Session(engine, expire_on_commit=False) as session:
+        with session:
             if gate is not None:
                 session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             yield session
             session.commit()
+            committed = True
     finally:
         if gate is not None:
             gate.leave()
+        if not committed:
+            for undo in session.info.pop(_AFTER_ROLLBACK, []):
+                undo()
     for action in session.info.pop(_AFTER_COMMIT, []):
         action()
 
 
 _AFTER_COMMIT = "waymark_after_commit"
+_AFTER_ROLLBACK = "waymark_after_rollback"
 
 
 def after_commit(session: Session, action: Callable[[], None]) -> None:
     session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+def after_rollback(session: Session, undo: Callable[[], None]) -> None:
+    """Undo work done outside the database (the erase list) if the transaction does not
+    commit."""
+    session.info.setdefault(_AFTER_ROLLBACK, []).append(undo)
+
+
+def truncate_wal(engine: Engine) -> None:
+    """Copy SQLite's write-ahead log into the database file and cut the log to zero bytes, so
+    the pages an erasure overwrote do not live on in old log frames. Run after the erasure
+    has committed. PostgreSQL has nothing like it at row level: a deleted row stays in its
+    table's files as a dead tuple until VACUUM reuses the space, and in the server's WAL until
+    the segment is recycled; what makes those copies unreadable is the data key's deletion
+    (docs/security.md)."""
+    gate = _write_gates.get(engine)
+    if gate is None:
+        return
+    # A checkpoint that truncates takes the write lock: take our turn like any writer.
+    gate.enter(WRITE_QUEUE_TIMEOUT_S)
+    try:
+        connection = engine.raw_connection()
+        try:
+            # The connection is in autocommit (isolation_level None), as a checkpoint needs.
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        finally:
+            connection.close()
+    finally:
+        gate.leave()
 
 
 def ping(engine: Engine) -> bool:

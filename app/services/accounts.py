@@ -1,14 +1,17 @@
 """Accounts: registration, authentication, password changes and erasure."""
 
+import functools
 import re
 import uuid
+from pathlib import Path
 
 from sqlmodel import Session, select
 
+from app.db import after_commit, after_rollback, truncate_wal
 from app.errors import Conflict, Forbidden, LoginFailed
 from app.models.types import utcnow
 from app.models.user import Registration, Role, User
-from app.services import audit, auth_sessions, evidence, passwords, search
+from app.services import audit, auth_sessions, erase_list, evidence, passwords, search
 from app.storage import BlobStore
 
 _WORD_BREAKS = re.compile(r"[\W_]+")
@@ -91,18 +94,22 @@ def change_password(
     return auth_sessions.revoke_all(db, user, except_id=keep_session_id)
 
 
-def erase(db: Session, user: User, *, password: str, store: BlobStore) -> None:
+def erase(db: Session, user: User, *, password: str, store: BlobStore, erased: Path) -> None:
     """Erase the account and everything of theirs: records, revisions, the audit chain and the
     data key (all by foreign-key cascade), the search index (which has no foreign key on
-    SQLite) and, once that has committed, the blobs."""
+    SQLite) and, once that has committed, the blobs and SQLite's log of the old pages. The id
+    goes on the erase list `erased` first, so no backup of before can bring them back."""
     if user.role != Role.victim:
         # Staff leave through their organisation (`waymark advocate deactivate`), so their
         # cases end visibly on each victim's trail rather than vanishing.
         raise Forbidden("Staff accounts are closed by the organisation's administrator.")
     if not passwords.verify_password(user.password_hash, password):
         raise Forbidden("The password is not right.")
+    erase_list.record(erased, user.id)
+    after_rollback(db, functools.partial(erase_list.withdraw, erased, user.id))
     search.remove_owner(db, user.id)
     evidence.erase_all(db, user.id, store)
     auth_sessions.revoke_all(db, user)
     db.delete(user)
     db.flush()
+    after_commit(db, functools.partial(truncate_wal, db.get_bind().engine))
