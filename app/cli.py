@@ -215,6 +215,7 @@ def backup_command(
     into DESTINATION, with a manifest of hashes. The master key is not included: keep it
     apart from backups."""
     from app import backup
+    from app.services import erase_list as erase_lists
 
     settings = _settings()
     try:
@@ -228,6 +229,18 @@ def backup_command(
         typer.echo(f"waymark: {error}", err=True)
         raise typer.Exit(1) from error
     typer.echo(f"backed up {len(manifest['files'])} file(s) to {destination}")
+    listed = erase_lists.path_for(settings)
+    try:
+        count = len(erase_lists.read([listed]))
+    except erase_lists.EraseListError as error:
+        # The backup is good, but a restore would refuse this list: it must be mended now.
+        typer.echo(f"waymark: {error}", err=True)
+        raise typer.Exit(1) from error
+    # The one thing a backup must not carry, and the operator must keep: say so every time.
+    typer.echo(
+        f"not in the backup: the master key, and the erase list {listed} ({count} erased "
+        "account(s)); keep an up-to-date copy of both apart from the backups"
+    )
 
 
 @main.command("restore")

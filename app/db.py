@@ -12,6 +12,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.errors import DatabaseBusy
+from app.logs import get_logger
+
+log = get_logger("waymark.db")
 
 # How long a SQLite writer waits for a writer in another process (the CLI, a backup) before
 # giving up (milliseconds). Writers in this process queue at the WriteGate instead.
@@ -140,7 +143,10 @@ def transaction(engine: Engine, *, writes: bool) -> Iterator[Session]:
             gate.leave()
         if not committed:
             for undo in session.info.pop(_AFTER_ROLLBACK, []):
-                undo()
+                try:
+                    undo()
+                except Exception as error:  # the rollback's own cause is what propagates
+                    log.warning("undo_failed", error=type(error).__name__)
     for action in session.info.pop(_AFTER_COMMIT, []):
         action()
 

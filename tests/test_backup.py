@@ -76,9 +76,10 @@ def _record_incident(client: TestClient, description: str) -> dict[str, Any]:
     return body
 
 
-def _backup(settings: Settings, destination: Path) -> None:
+def _backup(settings: Settings, destination: Path) -> str:
     result = CliRunner().invoke(main, ["backup", str(destination)], env=_env(settings))
     assert result.exit_code == 0, result.output
+    return result.output
 
 
 @contextmanager
@@ -218,6 +219,10 @@ def test_a_backup_restored_after_an_erasure_does_not_bring_the_account_back(
     _backup(settings, destination)
 
     _erase(leaving)
+    # A later backup reminds the operator of the list it leaves out.
+    later = _backup(settings, tmp_path / "later")
+    assert "the erase list" in later
+    assert "(1 erased account(s))" in later
     # The erasure is on the list, kept beside the keys, not in any backup.
     listed = erase_list.path_for(settings)
     assert erase_list.read([listed]) == {uuid.UUID(erased_id)}

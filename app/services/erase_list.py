@@ -56,7 +56,10 @@ def record(path: Path, account_id: uuid.UUID) -> None:
 
 def withdraw(path: Path, account_id: uuid.UUID) -> None:
     """Take an id off again, because its erasure rolled back and the account lives on."""
-    fd = os.open(path, os.O_RDWR)
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         lines = os.pread(fd, os.fstat(fd).st_size, 0).splitlines(keepends=True)
