@@ -255,7 +255,7 @@ def collect(
     if Include.evidence in f.include:
         evidence_rows: list[Evidence] = _live(db, Evidence, victim.id, Evidence.timeline_at, f)
         if f.crime_reference:
-            of_incidents = evidence.evidence_of_incidents(db, [i.id for i in incident_rows])
+            of_incidents = incidents.evidence_of_incidents(db, [i.id for i in incident_rows])
             wanted_files = {e for ids in of_incidents.values() for e in ids}
             evidence_rows = [e for e in evidence_rows if e.id in wanted_files]
         content.evidence, content.capture_notes = _captures_in_pack_zone(

@@ -12,7 +12,7 @@ import hashlib
 import unicodedata
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import PurePosixPath, PureWindowsPath
@@ -175,27 +175,6 @@ def read_incident_links(
     for evidence_id, incident_id in rows:
         links[evidence_id].append(incident_id)
     return {key: sorted(value) for key, value in links.items()}
-
-
-def evidence_of_incidents(
-    db: Session, incident_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """The live evidence of each incident, for `evidence_ids`."""
-    if not incident_ids:
-        return {}
-    rows = db.exec(
-        select(EvidenceIncident.incident_id, EvidenceIncident.evidence_id)
-        .join(Evidence, col(Evidence.id) == col(EvidenceIncident.evidence_id))
-        .where(
-            col(EvidenceIncident.incident_id).in_(incident_ids),
-            col(Evidence.withdrawn_at).is_(None),
-        )
-        .order_by(col(Evidence.timeline_at), col(Evidence.id))
-    ).all()
-    found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for incident_id, evidence_id in rows:
-        found[incident_id].append(evidence_id)
-    return found
 
 
 TABLE = Evidence.__tablename__

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from app.errors import InvalidInput
 from app.models.codes import Behaviour, Channel
+from app.models.evidence import Evidence, EvidenceIncident
 from app.models.fields import at_offset, offset_minutes
 from app.models.incident import Incident, IncidentCreate, IncidentFields, IncidentPublic
 from app.models.police_report import PoliceReport, PoliceReportIncident
@@ -142,9 +143,28 @@ def open_crime_reference(sealer: sealing.Sealer, report: PoliceReport | Row[Any]
     )
 
 
-def to_public(db: Session, incidents: Sequence[Incident]) -> list[IncidentPublic]:
-    from app.services.evidence import evidence_of_incidents  # evidence imports this module
+def evidence_of_incidents(
+    db: Session, incident_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The live evidence of each incident, for `evidence_ids`."""
+    if not incident_ids:
+        return {}
+    rows = db.exec(
+        select(EvidenceIncident.incident_id, EvidenceIncident.evidence_id)
+        .join(Evidence, col(Evidence.id) == col(EvidenceIncident.evidence_id))
+        .where(
+            col(EvidenceIncident.incident_id).in_(incident_ids),
+            col(Evidence.withdrawn_at).is_(None),
+        )
+        .order_by(col(Evidence.timeline_at), col(Evidence.id))
+    ).all()
+    found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for incident_id, evidence_id in rows:
+        found[incident_id].append(evidence_id)
+    return found
 
+
+def to_public(db: Session, incidents: Sequence[Incident]) -> list[IncidentPublic]:
     references = crime_references(db, [i.id for i in incidents])
     files = evidence_of_incidents(db, [i.id for i in incidents])
     # model_construct: every value was validated when it was written and is typed by the

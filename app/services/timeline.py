@@ -220,21 +220,10 @@ _ADVOCATE_NOTE = _columns(AdvocateNote)
 _USER = _columns(User)
 
 
-_SERVER_COLUMNS = [
-    "id",
-    "recorded_at",
-    "updated_at",
-    "revision",
-    "withdrawn_at",
-    "withdrawn_reason",
-]
-
-
-def _by_id(table: ReadOnlyColumnCollection[str, Column[Any]], names: str) -> Select[Any]:
-    """The statement reading the server's columns and these (space-separated) of the rows
-    whose ids are bound as `ids`."""
-    columns = [table[name] for name in (*_SERVER_COLUMNS, *names.split())]
-    return select(*columns).where(table.id.in_(bindparam("ids", expanding=True)))
+def _by_id(table: ReadOnlyColumnCollection[str, Column[Any]]) -> Select[Any]:
+    """The statement reading every column of the rows whose ids are bound as `ids`: the kind's
+    read model takes what it needs, so a new column needs nothing here."""
+    return select(*table).where(table.id.in_(bindparam("ids", expanding=True)))
 
 
 def _rows(db: Session, statement: Executable, ids: list[uuid.UUID]) -> Sequence[Row[Any]]:
@@ -242,7 +231,7 @@ def _rows(db: Session, statement: Executable, ids: list[uuid.UUID]) -> Sequence[
 
 
 # Links between records, read by the rules of the kinds' own services
-# (incidents.crime_references, evidence.evidence_of_incidents, police_reports.linked_incidents,
+# (incidents.crime_references, incidents.evidence_of_incidents, police_reports.linked_incidents,
 # evidence.read_incident_links) with statements built once.
 
 _CRIME_REFERENCES = (
@@ -295,11 +284,7 @@ def _sorted_links(
 
 # Incidents
 
-_INCIDENTS = _by_id(
-    _INCIDENT,
-    "occurred_at occurred_at_offset occurred_until occurred_until_offset time_is_approximate "
-    "location behaviours channel description witnesses feelings",
-)
+_INCIDENTS = _by_id(_INCIDENT)
 
 
 def _incident_summary(behaviours: list[str], description: str) -> str:
@@ -365,7 +350,7 @@ def _narrow_incidents(shape: Shape) -> list[ColumnElement[bool]]:
 
 # Impact notes
 
-_IMPACT_NOTES = _by_id(_IMPACT_NOTE, "noted_at noted_at_offset areas description")
+_IMPACT_NOTES = _by_id(_IMPACT_NOTE)
 
 
 def _impact_note_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> list[TimelineItem]:
@@ -381,9 +366,7 @@ def _impact_note_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> lis
 
 # Police reports
 
-_POLICE_REPORTS = _by_id(
-    _POLICE_REPORT, "crime_reference reported_at reported_at_offset force officer method notes"
-)
+_POLICE_REPORTS = _by_id(_POLICE_REPORT)
 
 
 def _police_report_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> list[TimelineItem]:
@@ -406,11 +389,7 @@ def _narrow_police_reports(shape: Shape) -> list[ColumnElement[bool]]:
 
 # Evidence
 
-_EVIDENCE_FILES = _by_id(
-    _EVIDENCE,
-    "description original_filename media_type size sha256 client_sha256_matches captured_at "
-    "file_metadata thumbnail_size",
-)
+_EVIDENCE_FILES = _by_id(_EVIDENCE)
 
 
 def _evidence_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> list[TimelineItem]:
