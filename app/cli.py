@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from app.config import ConfigurationError, Settings
@@ -22,7 +23,7 @@ from app.errors import DomainError
 from app.keys import Keys, load_keys
 from app.models.organisation import Organisation
 from app.models.user import Email, Role, User
-from app.services import accounts, auth_sessions, data_keys, uploads
+from app.services import accounts, auth_sessions, data_keys, identities, sealing, uploads
 from app.storage.staging import staging_for
 from app.storage.stores import open_blob_store
 
@@ -115,6 +116,14 @@ def create_org(name: Annotated[str, typer.Argument(help="The organisation's name
     typer.echo(f"created organisation {name!r} ({organisation.id})")
 
 
+def _engine_with_keys() -> Engine:
+    """An engine whose sessions can read and write sealed text (names and emails included)."""
+    settings = _settings()
+    engine = make_engine(settings.resolved_database_url)
+    sealing.register_keys(engine, load_keys(settings))
+    return engine
+
+
 def _create_staff(role: Role, org: str, email: str, name: str, password_stdin: bool) -> None:
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -128,7 +137,7 @@ def _create_staff(role: Role, org: str, email: str, name: str, password_stdin: b
     except ValidationError as error:
         typer.echo("waymark: that is not a valid email address", err=True)
         raise typer.Exit(2) from error
-    engine = make_engine(_settings().resolved_database_url)
+    engine = _engine_with_keys()
     try:
         with transaction(engine, writes=True) as db:
             organisation = db.exec(select(Organisation).where(Organisation.name == org)).first()
@@ -146,7 +155,7 @@ def _create_staff(role: Role, org: str, email: str, name: str, password_stdin: b
     except DomainError as error:
         typer.echo(f"waymark: {error.detail}", err=True)
         raise typer.Exit(1) from error
-    typer.echo(f"created {role} {user.display_name!r} in {org!r} ({user.id})")
+    typer.echo(f"created {role} {name.strip()!r} in {org!r} ({user.id})")
     if generated:
         typer.echo(f"password (shown once, pass it on safely): {password}")
 
@@ -302,16 +311,17 @@ def deactivate_advocate(
 ) -> None:
     """End an advocate's access at once: every session ends and they cannot sign in again.
     Their cases stay with the victims, who can share with someone else."""
-    engine = make_engine(_settings().resolved_database_url)
+    engine = _engine_with_keys()
     with transaction(engine, writes=True) as db:
-        user = db.exec(select(User).where(User.email == email.strip().lower())).first()
+        user = identities.find_by_email(db, email)
         if user is None or user.role not in (Role.advocate, Role.admin):
             typer.echo("waymark: no advocate or admin with that email", err=True)
             raise typer.Exit(1)
         user.active = False
         db.add(user)
         ended = auth_sessions.revoke_all(db, user)
-    typer.echo(f"deactivated {user.display_name!r}; ended {ended} session(s)")
+        name = identities.name_of(db, user)
+    typer.echo(f"deactivated {name!r}; ended {ended} session(s)")
 
 
 @keys_app.command("rotate")
@@ -326,7 +336,9 @@ def rotate_keys() -> None:
     engine = make_engine(settings.resolved_database_url)
     with transaction(engine, writes=True) as db:
         count = data_keys.rotate(db, keys)
+        rehashed = identities.rehash_lookups(db, keys)
     typer.echo(f"rewrapped {count} data key(s) under the current master key")
+    typer.echo(f"rehashed {rehashed} account lookup(s) under the current master key")
 
 
 @keys_app.command("new-master")

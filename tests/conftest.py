@@ -20,9 +20,11 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import make_engine, normalise_database_url
+from app.keys import load_keys
 from app.main import create_app
 from app.migrations.runner import upgrade_to_head
 from app.models import ALL_TABLES
+from app.services import sealing
 from tests.seaweed import s3_endpoint, s3_url
 from tests.support import missing_service
 
@@ -86,6 +88,12 @@ def _empty_all_tables(engine: Engine) -> None:
             connection.execute(table.delete())
 
 
+def _share_keys(application: FastAPI, engine: Engine) -> None:
+    """Let the test's own engine open what the app sealed (names and emails, for look-ups in
+    tests/factories/database.py) with the app's keys."""
+    sealing.register_keys(engine, application.state.runtime.keys)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
@@ -99,6 +107,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 def app(settings: Settings, cleanup_engine: Engine) -> Iterator[FastAPI]:
     application = create_app(settings)
+    _share_keys(application, cleanup_engine)
     yield application
     application.state.runtime.engine.dispose()
     _empty_all_tables(cleanup_engine)
@@ -145,8 +154,9 @@ def db_engine(cleanup_engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def db(cleanup_engine: Engine) -> Iterator[Session]:
+def db(cleanup_engine: Engine, settings: Settings) -> Iterator[Session]:
     """A session on the test database for service tests; every table is emptied afterwards."""
+    sealing.register_keys(cleanup_engine, load_keys(settings))
     with Session(cleanup_engine, expire_on_commit=False) as session:
         yield session
     _empty_all_tables(cleanup_engine)
@@ -160,6 +170,7 @@ def make_app(cleanup_engine: Engine) -> Iterator[AppFactory]:
     def factory(custom: Settings) -> FastAPI:
         application = create_app(custom)
         built.append(application)
+        _share_keys(application, cleanup_engine)
         return application
 
     yield factory

@@ -17,7 +17,7 @@ from app.api.deps import (
 from app.errors import Conflict
 from app.models.auth_session import AuthSessionPublic
 from app.models.user import Credentials, PasswordChange, Registration, User, UserPublic
-from app.services import accounts, audit, auth_sessions
+from app.services import accounts, audit, auth_sessions, identities
 from app.services.logins import Attempt
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -40,10 +40,11 @@ class SignedInPublic(UserPublic):
 
 def _signed_in(db: SessionDep, user: User, token: str, *, proof: bool) -> SignedInPublic:
     # Without a proof the answer is exactly what it always was (the field is left out).
+    public = identities.public_of(db, user)
     if not proof:
-        return SignedInPublic.model_validate(user)
+        return SignedInPublic.model_validate(public)
     return SignedInPublic.model_validate(
-        user, update={"session_proof": auth_sessions.require_proof(db, token)}
+        public, update={"session_proof": auth_sessions.require_proof(db, token)}
     )
 
 
@@ -71,7 +72,7 @@ def register(
     token = auth_sessions.start(db, user, request.headers.get("user-agent"), runtime.lifetimes)
     set_session_cookie(response, runtime.settings, token, runtime.lifetimes.absolute)
     set_device_cookie(
-        response, runtime.settings, runtime.login_guard.issue_device_cookie(user.email)
+        response, runtime.settings, runtime.login_guard.issue_device_cookie(body.email)
     )
     return _signed_in(db, user, token, proof=body.session_proof)
 
@@ -117,9 +118,9 @@ def logout(current: EndingSession, db: SessionDep, runtime: RuntimeDep) -> Respo
 
 
 @router.get("/me", response_model=UserPublic)
-def me(user: CurrentUser) -> UserPublic:
+def me(user: CurrentUser, db: SessionDep) -> UserPublic:
     """Who is signed in."""
-    return UserPublic.model_validate(user)
+    return identities.public_of(db, user)
 
 
 @router.get("/sessions", response_model=SessionList)

@@ -20,10 +20,11 @@ from app.models.impact_note import ImpactNote, ImpactNotePublic
 from app.models.incident import Incident, IncidentPublic
 from app.models.police_report import PoliceReport, PoliceReportPublic
 from app.models.record import OwnedRecord
-from app.models.user import User
+from app.models.user import Role, User
 from app.services import (
     advocate_notes,
     evidence,
+    identities,
     impact_notes,
     incidents,
     police_reports,
@@ -117,10 +118,23 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+@dataclass(frozen=True)
+class PackPerson:
+    """Someone the pack names (who kept the log, who exported it), their name opened."""
+
+    id: uuid.UUID
+    display_name: str
+    role: Role
+
+    @classmethod
+    def of(cls, db: Session, user: User) -> "PackPerson":
+        return cls(id=user.id, display_name=identities.name_of(db, user), role=user.role)
+
+
 @dataclass
 class PackContent:
-    victim: User
-    exported_by: User
+    victim: PackPerson
+    exported_by: PackPerson
     filters: PackFilters
     incidents: list[IncidentPublic] = field(default_factory=list)
     impact_notes: list[ImpactNotePublic] = field(default_factory=list)
@@ -199,7 +213,9 @@ def collect(
 ) -> PackContent:
     """With notes_of_share (an advocate's export), advocate notes are those of that share only,
     as on the advocate's case timeline; the victim's own pack holds every advocate's notes."""
-    content = PackContent(victim=victim, exported_by=exported_by, filters=f)
+    content = PackContent(
+        victim=PackPerson.of(db, victim), exported_by=PackPerson.of(db, exported_by), filters=f
+    )
     incident_rows: list[Incident] = _live(db, Incident, victim.id, Incident.occurred_at, f)
     report_rows: list[PoliceReport] = _live(
         db, PoliceReport, victim.id, PoliceReport.reported_at, f

@@ -1,17 +1,26 @@
-"""Accounts: registration, authentication, password changes and erasure."""
+"""Accounts: registration, authentication, password changes and erasure. An account's email
+and name are sealed; they are found and read through services/identities.py."""
 
 import functools
 import re
 import uuid
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.db import after_commit, after_rollback, truncate_wal
 from app.errors import Conflict, Forbidden, LoginFailed
 from app.models.types import utcnow
 from app.models.user import Registration, Role, User
-from app.services import audit, auth_sessions, erase_list, evidence, passwords, search
+from app.services import (
+    audit,
+    auth_sessions,
+    erase_list,
+    evidence,
+    identities,
+    passwords,
+    search,
+)
 from app.storage import BlobStore
 
 _WORD_BREAKS = re.compile(r"[\W_]+")
@@ -24,10 +33,6 @@ def personal_words(email: str, display_name: str) -> tuple[str, ...]:
     return (local_part, *_WORD_BREAKS.split(local_part), *_WORD_BREAKS.split(display_name))
 
 
-def find_by_email(db: Session, email: str) -> User | None:
-    return db.exec(select(User).where(User.email == email)).first()
-
-
 def create(
     db: Session,
     *,
@@ -38,18 +43,17 @@ def create(
     organisation_id: uuid.UUID | None = None,
 ) -> User:
     passwords.check_new_password(password, personal=personal_words(email, display_name))
-    if find_by_email(db, email) is not None:
+    if identities.find_by_email(db, email) is not None:
         raise Conflict("An account cannot be made with this email. If it is yours, sign in.")
-    user = User(
+    return identities.new_user(
+        db,
+        user_id=uuid.uuid4(),
         email=email,
         display_name=display_name,
         password_hash=passwords.hash_password(password),
         role=role,
         organisation_id=organisation_id,
     )
-    db.add(user)
-    db.flush()
-    return user
 
 
 def register(db: Session, registration: Registration) -> User:
@@ -66,7 +70,7 @@ def register(db: Session, registration: Registration) -> User:
 
 
 def authenticate(db: Session, email: str, password: str) -> User:
-    user = find_by_email(db, email)
+    user = identities.find_by_email(db, email)
     if user is None:
         passwords.spend_verify_time(password)
         raise LoginFailed()
@@ -85,7 +89,9 @@ def change_password(
     """Set a new password and sign out every other session. Returns how many were ended."""
     if not passwords.verify_password(user.password_hash, current):
         raise Forbidden("The current password is not right.")
-    passwords.check_new_password(new, personal=personal_words(user.email, user.display_name))
+    passwords.check_new_password(
+        new, personal=personal_words(identities.email_of(db, user), identities.name_of(db, user))
+    )
     user.password_hash = passwords.hash_password(new)
     user.password_changed_at = utcnow()
     db.add(user)

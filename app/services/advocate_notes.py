@@ -18,7 +18,7 @@ from app.models.advocate_note import (
 from app.models.share import Share
 from app.models.types import utcnow
 from app.models.user import User
-from app.services import audit, sealing, search
+from app.services import audit, identities, sealing, search
 
 KIND = "advocate_note"
 TABLE = AdvocateNote.__tablename__
@@ -84,16 +84,7 @@ def write(
 
 
 def to_public(db: Session, notes: Sequence[AdvocateNote]) -> list[AdvocateNotePublic]:
-    authors = (
-        {
-            user.id: user
-            for user in db.exec(
-                select(User).where(col(User.id).in_({n.author_id for n in notes}))
-            ).all()
-        }
-        if notes
-        else {}
-    )
+    authors = identities.names_of(db, (n.author_id for n in notes))
     return [
         AdvocateNotePublic(
             id=note.id,
@@ -101,9 +92,7 @@ def to_public(db: Session, notes: Sequence[AdvocateNote]) -> list[AdvocateNotePu
             created_at=note.recorded_at,
             author=NoteAuthor(
                 id=note.author_id,
-                display_name=authors[note.author_id].display_name
-                if note.author_id in authors
-                else None,
+                display_name=authors.get(note.author_id),
             ),
         )
         for note in notes

@@ -26,6 +26,7 @@ from app.models.organisation import Organisation
 from app.models.share import Share
 from app.models.types import utcnow
 from app.models.user import User
+from app.services import identities
 
 # What the victim reads, after "You" or the actor's name.
 _PHRASES: dict[str, str] = {
@@ -141,7 +142,13 @@ def page(
     rows = db.exec(statement.order_by(order).limit(limit)).all()
     advocates = _share_advocates(db, [event for event, _, _ in rows])
     return [
-        to_public(event, actor, victim_id, organisation, advocates.get(event.target_id))
+        to_public(
+            event,
+            identities.name_of(db, actor) if actor else None,
+            victim_id,
+            organisation,
+            advocates.get(event.target_id),
+        )
         for event, actor, organisation in rows
     ]
 
@@ -152,20 +159,21 @@ def _share_advocates(db: Session, events: Sequence[AuditEvent]) -> dict[uuid.UUI
     if not share_ids:
         return {}
     rows = db.exec(
-        select(Share.id, User.display_name, Organisation.name)
+        select(Share.id, User.id, User.display_name, Organisation.name)
         .join(User, col(User.id) == col(Share.advocate_id))
         .outerjoin(Organisation, col(Organisation.id) == col(User.organisation_id))
         .where(col(Share.id).in_(share_ids))
     ).all()
-    return {
-        share_id: f"{name} ({organisation})" if organisation else name
-        for share_id, name, organisation in rows
-    }
+    described: dict[uuid.UUID | None, str] = {}
+    for share_id, advocate_id, stored_name, organisation in rows:
+        name = identities.name_from(db, advocate_id, stored_name)
+        described[share_id] = f"{name} ({organisation})" if organisation else name
+    return described
 
 
 def to_public(
     event: AuditEvent,
-    actor: User | None,
+    actor_name: str | None,
     victim_id: uuid.UUID,
     organisation: Organisation | None = None,
     shared_with: str | None = None,
@@ -176,20 +184,20 @@ def to_public(
         actor=AuditActor(
             id=event.actor_id,
             role=event.actor_role,
-            display_name=actor.display_name if actor else None,
+            display_name=actor_name,
         ),
         action=event.action,
         target_kind=event.target_kind,
         target_id=event.target_id,
         prev_hash=event.prev_hash,
         hash=event.hash,
-        description=describe(event, actor, victim_id, organisation, shared_with),
+        description=describe(event, actor_name, victim_id, organisation, shared_with),
     )
 
 
 def describe(
     event: AuditEvent,
-    actor: User | None,
+    actor_name: str | None,
     victim_id: uuid.UUID,
     organisation: Organisation | None = None,
     shared_with: str | None = None,
@@ -199,8 +207,9 @@ def describe(
         phrase = phrase.replace("an advocate", shared_with)
     if event.actor_id == victim_id:
         who = "You"
-    elif actor is not None:
-        who = f"{actor.display_name} ({organisation.name})" if organisation else actor.display_name
+    elif actor_name is not None:
+        # The actor's name as identities.name_of reads it (None: the account is gone).
+        who = f"{actor_name} ({organisation.name})" if organisation else actor_name
     else:
         who = "Someone whose account has since been removed"
     return f"{who} {phrase}."

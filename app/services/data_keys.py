@@ -49,6 +49,19 @@ def data_key_for(db: Session, victim_id: uuid.UUID, keys: Keys) -> bytes:
     return data_key
 
 
+def keep(db: Session, owner_id: uuid.UUID, data_key: bytes, keys: Keys) -> None:
+    """Keep a data key made before its account's row existed (the account's own email and
+    name are sealed with it as the account is written)."""
+    db.add(
+        DataKey(
+            victim_id=owner_id,
+            wrapped_key=wrap_key(keys.master_key, data_key, owner_id.bytes),
+            master_key_id=master_key_id(keys.master_key),
+        )
+    )
+    db.flush()
+
+
 def rotate(db: Session, keys: Keys) -> int:
     """Rewrap every data key not yet under the current master key. Blobs are not touched."""
     current = master_key_id(keys.master_key)

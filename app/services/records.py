@@ -17,7 +17,7 @@ from app.errors import Conflict, NotFound
 from app.models.record import Actor, OwnedRecord, RecordRevision, RevisionPublic
 from app.models.types import utcnow
 from app.models.user import User
-from app.services import audit, sealing, search
+from app.services import audit, identities, sealing, search
 
 R = TypeVar("R", bound=OwnedRecord)
 F = TypeVar("F", bound=BaseModel)
@@ -272,7 +272,9 @@ def revisions(db: Session, kind: RecordKind[R, F], record: R) -> list[RevisionPu
         RevisionPublic(
             revision=revision.revision,
             at=revision.at,
-            by=Actor(id=revision.by_id, display_name=user.display_name if user else None),
+            by=Actor(
+                id=revision.by_id, display_name=identities.name_of(db, user) if user else None
+            ),
             **_opened(db, revision),
         )
         for revision, user in rows

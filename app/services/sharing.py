@@ -28,7 +28,7 @@ from app.models.share import (
 )
 from app.models.types import utcnow
 from app.models.user import Role, User
-from app.services import audit
+from app.services import audit, identities
 
 # No 0/O, 1/I/L: a code read out over a bad phone line must not be misheard.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -110,15 +110,19 @@ def victim_shares(db: Session, victim: User) -> list[SharePublic]:
         .where(Share.victim_id == victim.id, col(Share.revoked_at).is_(None))
         .order_by(col(Share.created_at))
     ).all()
-    return [_share_public(share, advocate, organisation) for share, advocate, organisation in rows]
+    return [
+        _share_public(db, share, advocate, organisation) for share, advocate, organisation in rows
+    ]
 
 
-def _share_public(share: Share, advocate: User, organisation: Organisation | None) -> SharePublic:
+def _share_public(
+    db: Session, share: Share, advocate: User, organisation: Organisation | None
+) -> SharePublic:
     return SharePublic(
         id=share.id,
         advocate=AdvocateSummary(
             id=advocate.id,
-            display_name=advocate.display_name,
+            display_name=identities.name_of(db, advocate),
             organisation=organisation.name if organisation else None,
         ),
         since=share.created_at,
@@ -242,7 +246,7 @@ def case_public(db: Session, share: Share, victim: User) -> CasePublic:
     per_kind, last = case_counts(db, share)
     return CasePublic(
         id=share.id,
-        victim=VictimSummary(display_name=victim.display_name),
+        victim=VictimSummary(display_name=identities.name_of(db, victim)),
         since=share.created_at,
         can_export=share.can_export,
         counts=per_kind,
@@ -263,16 +267,18 @@ def organisation_staff(db: Session, admin: User) -> list[OrgAdvocate]:
         select(User, caseload.c.n)
         .outerjoin(caseload, caseload.c.advocate_id == col(User.id))
         .where(User.organisation_id == admin.organisation_id, col(User.role).in_(STAFF_ROLES))
-        .order_by(col(User.display_name))
+        .order_by(col(User.created_at), col(User.id))
     ).all()
-    return [
+    staff = [
         OrgAdvocate(
             id=user.id,
-            display_name=user.display_name,
-            email=user.email,
+            display_name=identities.name_of(db, user),
+            email=identities.email_of(db, user),
             role=user.role,
             active=user.active,
             caseload=int(n or 0),
         )
         for user, n in rows
     ]
+    # By name, which only reads once opened: the database holds them sealed.
+    return sorted(staff, key=lambda member: member.display_name)

@@ -60,6 +60,7 @@ from app.models.user import User
 from app.services import (
     advocate_notes,
     evidence,
+    identities,
     impact_notes,
     incidents,
     police_reports,
@@ -435,13 +436,19 @@ def _advocate_note_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> l
     items = []
     for row in _rows(db, _ADVOCATE_NOTES, ids):
         body = advocate_notes.body_of(sealer, row)
+        # The author's name is sealed under the author's own key, not the victim's.
+        name = (
+            identities.name_from(db, row.author_id, row.display_name)
+            if row.display_name is not None
+            else None
+        )
         data = {
             "id": row.id,
             "body": body,
             "created_at": row.recorded_at,
-            "author": {"id": row.author_id, "display_name": row.display_name},
+            "author": {"id": row.author_id, "display_name": name},
         }
-        author = row.display_name or "your advocate"
+        author = name or "your advocate"
         summary = f"Note from {author}: {_shorten(body)}"
         items.append(_item("advocate_note", row.recorded_at, summary, data))
     return items

@@ -36,8 +36,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models.organisation import Organisation
-from app.models.user import Role, User
-from app.services import passwords
+from app.models.user import Role
+from app.services import identities, passwords
 from tests.conftest import ClientFactory
 from tests.factories.accounts import STRONG_PASSWORD, login
 from tests.factories.clock import FixedUtcNow, fix_utcnow
@@ -128,15 +128,14 @@ def _account(
     accounts.create makes one, then signed in through the API."""
     email = f"golden-{user_id[-4:]}@example.org"
     with Session(app.state.runtime.engine) as db:
-        db.add(
-            User(
-                id=uuid.UUID(user_id),
-                email=email,
-                display_name=display_name,
-                password_hash=passwords.hash_password(STRONG_PASSWORD),
-                role=role,
-                organisation_id=organisation_id,
-            )
+        identities.new_user(
+            db,
+            user_id=uuid.UUID(user_id),
+            email=email,
+            display_name=display_name,
+            password_hash=passwords.hash_password(STRONG_PASSWORD),
+            role=role,
+            organisation_id=organisation_id,
         )
         db.commit()
     client = make_client()

@@ -8,11 +8,13 @@ from sqlmodel import Session, col, select, update
 
 from app.models.auth_session import AuthSession
 from app.models.user import User
+from app.services import identities
 
 
 def find_user(engine: Engine, email: str) -> User | None:
+    """By the account's lookup, as sign-in finds it (the engine has the app's keys)."""
     with Session(engine) as db:
-        return db.exec(select(User).where(User.email == email)).first()
+        return identities.find_by_email(db, email)
 
 
 def count_users(engine: Engine) -> int:
@@ -29,7 +31,9 @@ def sessions_of(engine: Engine, user_id: uuid.UUID | str) -> list[AuthSession]:
 
 def update_user(engine: Engine, email: str, **values: Any) -> None:
     with Session(engine) as db:
-        db.exec(update(User).where(col(User.email) == email).values(**values))
+        user = identities.find_by_email(db, email)
+        assert user is not None, "no account with this email"
+        db.exec(update(User).where(col(User.id) == user.id).values(**values))
         db.commit()
 
 

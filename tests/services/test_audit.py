@@ -11,7 +11,7 @@ from sqlmodel import Session, col, delete, select, update
 
 from app.models.audit import GENESIS_HASH, AuditChain, AuditEvent
 from app.models.user import Role, User
-from app.services import accounts, audit
+from app.services import accounts, audit, identities
 from tests.factories.accounts import STRONG_PASSWORD, new_email
 
 
@@ -180,8 +180,8 @@ def test_events_are_described_as_plain_sentences(db: Session) -> None:
     own = audit.record(db, victim_id=victim.id, actor=victim, action="incident.withdrawn")
     theirs = audit.record(db, victim_id=victim.id, actor=advocate, action="session.created")
 
-    assert audit.describe(own, victim, victim.id) == "You withdrew an incident."
-    assert audit.describe(theirs, advocate, victim.id) == "Sam signed in."
+    assert audit.describe(own, "Robin", victim.id) == "You withdrew an incident."
+    assert audit.describe(theirs, identities.name_of(db, advocate), victim.id) == "Sam signed in."
     assert audit.describe(theirs, None, victim.id) == (
         "Someone whose account has since been removed signed in."
     )
