@@ -5,6 +5,7 @@ keys rotate` keeps everyone able to sign in and rehashes their lookups."""
 
 import base64
 import secrets
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+from sqlmodel import Session, col, update
 from typer.testing import CliRunner
 
 from app.cli import main
-from app.models.user import Role
+from app.models.user import Role, User
+from app.services import identities
 from tests.conftest import AppFactory, ClientFactory
 from tests.factories.accounts import STRONG_PASSWORD, attempt_login, login, me, register
 from tests.factories.evidence import evidence_settings
@@ -158,3 +161,32 @@ def test_a_new_master_key_signs_in_before_and_after_rotation(
     _assert_no_markers(db_engine)
     rotated_again = _waymark(data_dir, database_url, new, "").invoke(main, ["keys", "rotate"])
     assert "rehashed 0 account lookup(s)" in rotated_again.output
+
+
+def test_an_account_stored_in_plain_is_sealed_in_place(
+    app: FastAPI, client: TestClient, make_client: ClientFactory, db_engine: Engine
+) -> None:
+    """A deployment from before accounts were sealed: `waymark migrate` seals each account
+    through identities.seal_in_place, which a second run leaves as it is."""
+    user_id = uuid.UUID(register(client, email=EMAIL, display_name=NAME)["id"])
+    with Session(db_engine) as db:
+        db.exec(
+            update(User)
+            .where(col(User.id) == user_id)
+            .values(email=EMAIL.lower(), display_name=NAME, email_lookup=None)
+        )
+        db.commit()
+    assert attempt_login(make_client(), EMAIL, STRONG_PASSWORD).status_code == 401
+
+    keys = app.state.runtime.keys
+    with Session(db_engine) as db:
+        user = db.get_one(User, user_id)
+        assert identities.seal_in_place(db, user, keys) is True
+        db.commit()
+    _assert_no_markers(db_engine)
+    assert (login(make_client(), EMAIL)["email"], me(client)["display_name"]) == (
+        EMAIL.lower(),
+        NAME,
+    )
+    with Session(db_engine) as db:
+        assert identities.seal_in_place(db, db.get_one(User, user_id), keys) is False

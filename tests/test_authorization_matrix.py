@@ -181,7 +181,7 @@ def build_world(app: FastAPI, make_client: ClientFactory) -> World:
     with Session(app.state.runtime.engine) as db:
         db.execute(
             text(
-                "UPDATE users SET active = false WHERE display_name = 'Staff advocate' AND id IN "
+                "UPDATE users SET active = false WHERE id IN "
                 "(SELECT advocate_id FROM shares WHERE id = :s)"
             ),
             {

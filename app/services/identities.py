@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from app.keys import Keys
 from app.models.user import Role, User, UserPublic
 from app.services import data_keys, sealing
-from app.storage.crypto import blind_index, derive_key, new_data_key
+from app.storage.crypto import DecryptionError, blind_index, derive_key, new_data_key
 
 TABLE = "users"
 _LOOKUP_PURPOSE = "account-email"
@@ -66,6 +66,37 @@ def rehash_lookups(db: Session, keys: Keys) -> int:
             changed += 1
     db.flush()
     return changed
+
+
+def seal_in_place(db: Session, user: User, keys: Keys) -> bool:
+    """For a deployment from before accounts were sealed (`waymark migrate`): seal the
+    account's email and name if either is still stored in plain, and give it its lookup under
+    the current master key. A value that already opens for its place is left alone, so a run
+    can be repeated. Returns whether the account changed."""
+    sealer = sealing.sealer(db, user.id)
+    changed = False
+    for field in ("email", "display_name"):
+        stored = getattr(user, field)
+        if not _opens(sealer, stored, field):
+            setattr(user, field, _sealed(sealer, stored, field))
+            changed = True
+    lookup = email_lookup(keys.master_key, email_of(db, user))
+    if user.email_lookup != lookup:
+        user.email_lookup = lookup
+        changed = True
+    if changed:
+        db.add(user)
+    return changed
+
+
+def _opens(sealer: sealing.Sealer, stored: str, field: str) -> bool:
+    if not stored.startswith(sealing.SEALED_PREFIX):
+        return False
+    try:
+        sealer.open(stored, table=TABLE, row_id=sealer.owner_id, field=field)
+    except DecryptionError:
+        return False
+    return True
 
 
 # --- Reading a person's email and name -----------------------------------------------------
