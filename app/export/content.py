@@ -39,6 +39,15 @@ class Include(StrEnum):
     advocate_notes = "advocate_notes"
 
 
+# Items at the same instant, in this order: a file placed by its incident comes after it.
+KIND_ORDER = {
+    kind: rank
+    for rank, kind in enumerate(
+        ("incident", "evidence", "police_report", "impact_note", "advocate_note")
+    )
+}
+
+
 # Advocate notes (risk assessments, MARAC, safety plans, code words) are the charity's, not
 # evidence: a pack carries them only when they are asked for by name.
 DEFAULT_INCLUDE = frozenset({Include.impact_notes, Include.evidence})
@@ -148,6 +157,14 @@ class PackContent:
     # Files whose capture time had no zone: what the pack says about how it was read.
     capture_notes: dict[uuid.UUID, str] = field(default_factory=dict)
     wider_history: WiderHistory | None = None
+    # Files with no capture time, placed by the earliest incident of theirs in the pack.
+    placed_by_incident: dict[uuid.UUID, datetime] = field(default_factory=dict)
+
+    def placed_at(self, item: EvidencePublic) -> datetime:
+        """Where a file sits in time order: when it claims to have been captured; with no such
+        claim, at the incident it belongs to (a screenshot taken that night, uploaded weeks
+        later, belongs beside it); with neither, when it was uploaded."""
+        return item.captured_at or self.placed_by_incident.get(item.id) or item.uploaded_at
 
     @property
     def exhibit_prefix(self) -> str:
@@ -182,7 +199,7 @@ class PackContent:
         ]
         moments += [n.noted_at for n in self.impact_notes]
         moments += [n.created_at for n in self.advocate_notes]
-        moments += [e.captured_at or e.uploaded_at for e in self.evidence]
+        moments += [self.placed_at(e) for e in self.evidence]
         if not moments:
             return self.filters.start, self.filters.end
         return min(moments), max(moments)
@@ -278,6 +295,8 @@ def collect(
             evidence.to_public(db, evidence_rows)
         )
         content.evidence_rows = {row.id: row for row in evidence_rows}
+        content.placed_by_incident = _placed_by_incident(content.evidence, content.incidents)
+        content.evidence.sort(key=lambda e: (content.placed_at(e).astimezone(UTC), str(e.id)))
 
     # Every earlier version of every kind the victim can amend, as the API gives it.
     for incident in incident_rows:
@@ -321,6 +340,18 @@ def _wider_history(db: Session, owner_id: uuid.UUID, key: str | None, in_pack: i
         last=max(moments, default=None),
         other_references=sorted(others.items(), key=lambda item: item[1]),
     )
+
+
+def _placed_by_incident(
+    items: list[EvidencePublic], incidents_in_pack: list[IncidentPublic]
+) -> dict[uuid.UUID, datetime]:
+    occurred = {incident.id: incident.occurred_at for incident in incidents_in_pack}
+    placed = {}
+    for item in items:
+        times = [occurred[i] for i in item.incident_ids if i in occurred]
+        if item.captured_at is None and times:
+            placed[item.id] = min(times)
+    return placed
 
 
 def _captures_in_pack_zone(

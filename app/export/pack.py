@@ -21,10 +21,9 @@ from typing import Any
 from zipstream import ZipStream
 
 from app import __version__
-from app.export.content import AuditEntry, PackContent, utc_stamp
+from app.export.content import KIND_ORDER, AuditEntry, PackContent, utc_stamp
 from app.export.timeline_csv import timeline_csv
 from app.export.times import PACK_ZONE, in_zone, short_zone_time, utc_instant, zone_date
-from app.models.evidence import EvidencePublic
 from app.services.media_types import accepted
 from app.storage.crypto import SigningKey, key_fingerprint, public_key_pem, sign
 
@@ -58,14 +57,12 @@ def _slug(name: str) -> str:
     return slug[:40].strip("-") or "file"
 
 
-def evidence_paths(
-    items: list[EvidencePublic], exhibits: dict[uuid.UUID, str]
-) -> dict[uuid.UUID, str]:
+def evidence_paths(content: PackContent, exhibits: dict[uuid.UUID, str]) -> dict[uuid.UUID, str]:
     """evidence/AH-1-2026-09-30-front-door.jpg: the exhibit reference (a file name cannot hold
-    its slash), the date in the pack's zone, and the original name made safe."""
+    its slash), the date it is placed at in the pack's zone, and the original name made safe."""
     paths = {}
-    for item in items:
-        moment = in_zone(item.captured_at or item.uploaded_at)
+    for item in content.evidence:
+        moment = in_zone(content.placed_at(item))
         media = accepted(item.media_type)
         extension = media.extension if media else "bin"
         paths[item.id] = (
@@ -130,14 +127,18 @@ def _timeline_rows(
             {
                 "kind": "evidence",
                 "id": str(item.id),
-                "at": utc_instant(item.captured_at or item.uploaded_at),
-                "uk_time": short_zone_time(item.captured_at or item.uploaded_at),
+                "at": utc_instant(content.placed_at(item)),
+                "uk_time": short_zone_time(content.placed_at(item)),
                 "data": data,
                 "revisions": content.revisions.get(item.id, []),
             }
         )
     rows.sort(
-        key=lambda row: (datetime.fromisoformat(row["at"]).timestamp(), row["kind"], row["id"])
+        key=lambda row: (
+            datetime.fromisoformat(row["at"]).timestamp(),
+            KIND_ORDER[row["kind"]],
+            row["id"],
+        )
     )
     return rows
 
@@ -268,7 +269,8 @@ Notes for the reader
   run as a formula) begins with an apostrophe instead; timeline.json has every value as
   written.
 - A capture time a file gives without a time zone is read as UK time, and the chronology
-  says so. A file with no capture time is placed by when it was uploaded, and says that.
+  says so. A file with no capture time says so, and is placed with the incident it
+  belongs to (or, with none in the pack, at its upload).
 - Capture times of photos and video come from the files' own metadata: they are what the
   file claims, not something Waymark could check.
 - Items the person withdrew are not in this pack. An amended item says in timeline.pdf when
@@ -291,7 +293,7 @@ def build(
     public_key = signing_key.public_key()
     fingerprint = key_fingerprint(public_key)
     exhibits = content.exhibits
-    paths = evidence_paths(content.evidence, exhibits)
+    paths = evidence_paths(content, exhibits)
     # The PDF first: the memory it works in (fonts, pages) is freed when it is done, and the
     # rows of the timeline's other files are made in it, rather than on top of it.
     timeline_pdf = _pdf(content, generated_at)

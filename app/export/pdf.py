@@ -30,7 +30,7 @@ from typing import Any
 
 from app import __version__
 from app.export.conduct import course_of_conduct
-from app.export.content import PackContent
+from app.export.content import KIND_ORDER, PackContent
 from app.export.times import in_zone, short_zone_time, zone_time
 from app.models.advocate_note import AdvocateNotePublic
 from app.models.codes import BEHAVIOUR_WORDS, Behaviour, Channel, ImpactArea, ReportMethod
@@ -644,8 +644,8 @@ def _chronology(doc: Document, content: PackContent, exhibits: dict[uuid.UUID, s
     entries += [(r.reported_at, "police_report", r) for r in content.police_reports]
     entries += [(n.noted_at, "impact_note", n) for n in content.impact_notes]
     entries += [(n.created_at, "advocate_note", n) for n in content.advocate_notes]
-    entries += [(e.captured_at or e.uploaded_at, "evidence", e) for e in content.evidence]
-    entries.sort(key=lambda entry: entry[0].astimezone(UTC))
+    entries += [(content.placed_at(e), "evidence", e) for e in content.evidence]
+    entries.sort(key=lambda entry: (entry[0].astimezone(UTC), KIND_ORDER[entry[1]]))
     if not entries:
         doc.paragraph("There is nothing in this pack's period.", Style(doc.regular, 10), 6)
     title = Style(doc.bold, 10.5)
@@ -656,9 +656,16 @@ def _chronology(doc: Document, content: PackContent, exhibits: dict[uuid.UUID, s
         doc.line(doc.l_margin, doc.get_y(), doc.l_margin + doc.epw, doc.get_y())
         doc.ln(2)
         approximate = isinstance(item, IncidentPublic) and item.time_is_approximate
+        by_incident = isinstance(item, EvidencePublic) and item.id in content.placed_by_incident
+        qualifier = (
+            " (approximate time)"
+            if approximate
+            else " (the time of its incident)"
+            if by_incident
+            else ""
+        )
         doc.paragraph(
-            f"{zone_time(moment)}{' (approximate time)' if approximate else ''}  ·  "
-            f"{ENTRY_TITLES[kind]}",
+            f"{zone_time(moment)}{qualifier}  ·  {ENTRY_TITLES[kind]}",
             title,
             6,
         )
@@ -704,7 +711,7 @@ def _entry_fields(
             f"({item.media_type}, {human_size(item.size)})",
         )
         doc.field("Description", item.description)
-        doc.field("Captured", capture_words(item, content.capture_notes))
+        doc.field("Captured", capture_words(item, content))
         doc.field("Uploaded", short_zone_time(item.uploaded_at))
     if not isinstance(item, AdvocateNotePublic):
         doc.field("Amended", amendments(content.revisions.get(item.id, [])))
@@ -744,11 +751,14 @@ def amendments(revisions: Sequence[dict[str, Any]]) -> str | None:
     return "; ".join(lines) + ". Every version is in timeline.json."
 
 
-def capture_words(item: EvidencePublic, notes: dict[uuid.UUID, str]) -> str:
+def capture_words(item: EvidencePublic, content: PackContent) -> str:
     if item.captured_at is None:
-        return f"no capture time in the file; uploaded {short_zone_time(item.uploaded_at)}"
+        words = f"no capture time in the file; uploaded {short_zone_time(item.uploaded_at)}"
+        if item.id in content.placed_by_incident:
+            words += "; placed with the incident it belongs to"
+        return words
     claimed = f"{zone_time(item.captured_at)}, as the file itself claims"
-    note = notes.get(item.id)
+    note = content.capture_notes.get(item.id)
     return f"{claimed} ({note})" if note else claimed
 
 

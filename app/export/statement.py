@@ -151,7 +151,7 @@ def _exhibits(doc: Document, content: PackContent, paths: dict[uuid.UUID, str]) 
         doc.field("What it is", f"{what}. {item.description}" if item.description else what)
         uploaded = short_zone_time(item.uploaded_at)
         doc.field("Obtained", f"uploaded to Waymark by {uploaded_by}, {uploaded}")
-        doc.field("Captured", capture_words(item, content.capture_notes))
+        doc.field("Captured", capture_words(item, content))
         doc.field("For incidents", "; ".join(linked[item.id]) or None)
         doc.field(
             "Continuity",

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from app.export.content import PackContent
+from app.export.content import KIND_ORDER, PackContent
 from app.export.times import short_zone_time, utc_instant
 from app.models.advocate_note import AdvocateNotePublic
 from app.models.evidence import EvidencePublic
@@ -188,16 +188,16 @@ def _rows(
         )
     for item in content.evidence:
         cells = _evidence(item, exhibits[item.id], paths[item.id], content.capture_notes)
-        yield item.captured_at or item.uploaded_at, "evidence", item.id, cells
+        yield content.placed_at(item), "evidence", item.id, cells
 
 
 def timeline_csv(
     content: PackContent, exhibits: dict[uuid.UUID, str], paths: dict[uuid.UUID, str]
 ) -> bytes:
-    """In the order of timeline.json: by instant, then kind, then id."""
+    """In the order of timeline.json: by instant, then kind (KIND_ORDER), then id."""
     rows = sorted(
         _rows(content, exhibits, paths),
-        key=lambda row: (row[0].timestamp(), row[1], str(row[2])),
+        key=lambda row: (row[0].timestamp(), KIND_ORDER[row[1]], str(row[2])),
     )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

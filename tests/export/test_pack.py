@@ -191,11 +191,24 @@ def test_evidence_is_numbered_in_timeline_order(sample: Sample) -> None:
     assert in_time_order == sorted(pack.evidence_paths) == pack.evidence_paths
     moments = [datetime.fromisoformat(item["at"]) for item in items if item["kind"] == "evidence"]
     assert moments == sorted(moments)
-    # The photo claims 30 September 18:45 BST and the video 11 October: the first two files.
-    assert pack.evidence_paths[0] == "evidence/ZNB-1-2026-09-30-front-door.jpg"
-    assert pack.evidence_paths[1] == "evidence/ZNB-2-2026-10-11-doorbell-clip.mp4"
-    assert evidence_path(pack, log.evidence["photo"].sha256) == pack.evidence_paths[0]
-    assert evidence_path(pack, log.evidence["video"].sha256) == pack.evidence_paths[1]
+    # The photo claims 30 September 18:45 BST and the video 11 October; the files with no
+    # capture time sit at their incidents: the screenshot at the station (3 August), the call
+    # log at the calls (2 September), the notes at the roses (14 September).
+    assert pack.evidence_paths == [
+        "evidence/ZNB-1-2026-08-03-screenshot-2026-08-03.png",
+        "evidence/ZNB-2-2026-09-02-call-log-september.csv",
+        "evidence/ZNB-3-2026-09-14-notes-about-the-roses.txt",
+        "evidence/ZNB-4-2026-09-30-front-door.jpg",
+        "evidence/ZNB-5-2026-10-11-doorbell-clip.mp4",
+    ]
+    for label, path in zip(
+        ("screenshot", "call log", "statement", "photo", "video"), pack.evidence_paths, strict=True
+    ):
+        assert evidence_path(pack, log.evidence[label].sha256) == path, label
+    station = next(i for i in items if i["id"] == log.incidents["station"]["id"])
+    screenshot = next(i for i in items if i["id"] == log.evidence["screenshot"].id)
+    assert screenshot["at"] == station["at"]
+    assert screenshot["data"]["captured_at"] is None
 
 
 def test_evidence_files_are_byte_for_byte_what_was_uploaded(sample: Sample) -> None:
@@ -288,7 +301,8 @@ def fingerprint_by_readme(folder: Path) -> str:
 def swap_photo(folder: Path, pack: Pack) -> None:
     """What a forger would do: replace the first photo and write SHA256SUMS again, as
     sha256sum writes it."""
-    (folder / pack.evidence_paths[0]).write_bytes(png_screenshot())
+    (photo,) = [path for path in pack.evidence_paths if path.endswith("front-door.jpg")]
+    (folder / photo).write_bytes(png_screenshot())
     listed = [line.split("  ", 1)[1] for line in (folder / "SHA256SUMS").read_text().splitlines()]
     sums = subprocess.run(
         ["sha256sum", "--", *listed], cwd=folder, capture_output=True, text=True, check=True
@@ -335,7 +349,7 @@ def test_a_pack_resigned_with_another_key_fails_the_fingerprint_comparison(
     forger = Ed25519PrivateKey.generate()
     (folder / "signing-key.pub").write_bytes(public_key_pem(forger.public_key()))
     manifest = json.loads((folder / "manifest.json").read_bytes())
-    target = sample.pack.evidence_paths[0]
+    (target,) = [path for path in sample.pack.evidence_paths if path.endswith("front-door.jpg")]
     (folder / target).write_bytes(png_screenshot())
     for entry in manifest["files"]:
         data = (folder / entry["path"]).read_bytes()
@@ -453,8 +467,8 @@ def test_the_json_and_csv_hold_every_live_item_in_time_order(sample: Sample) -> 
     assert calls["revision"] == "2"
     photo = next(row for row in rows if row["id"] == log.evidence["photo"].id)
     assert photo["sha256"] == log.evidence["photo"].sha256
-    assert photo["file"] == "evidence/ZNB-1-2026-09-30-front-door.jpg"
-    assert photo["exhibit"] == "ZNB/1"
+    assert photo["file"] == "evidence/ZNB-4-2026-09-30-front-door.jpg"
+    assert photo["exhibit"] == "ZNB/4"
 
 
 def test_timeline_json_keeps_every_revision_of_the_amended_incident(sample: Sample) -> None:

@@ -160,9 +160,28 @@ def test_a_photo_with_no_zone_in_its_exif_is_read_as_uk_time(
     assert any(path.startswith("evidence/RA-1-2026-08-03-") for path in pack.members)
 
 
-def test_a_file_with_no_capture_time_says_so(victim: TestClient, tmp_path: Path) -> None:
-    text = pdftotext(export(victim).members["timeline.pdf"], tmp_path)
-    assert re.search(r"Captured no capture time in the file; uploaded \d{2} \w{3} \d{4}", text)
+def test_a_file_with_no_capture_time_says_so_and_sits_with_its_incident(
+    victim: TestClient, tmp_path: Path
+) -> None:
+    pack = export(victim)
+    text = pdftotext(pack.members["timeline.pdf"], tmp_path)
+    assert re.search(
+        r"Fri 20 Nov 2026, 18:00 GMT \(the time of its incident\) · Evidence Exhibit RA/2 "
+        rf"{UNDATED_FILE}",
+        text,
+    ), text
+    assert re.search(
+        r"Captured no capture time in the file; uploaded \d{2} \w{3} \d{4} \d\d:\d\d GMT; "
+        r"placed with the incident it belongs to",
+        text,
+    )
+    items = json.loads(pack.members["timeline.json"])["items"]
+    undated = next(i for i in items if i["data"].get("original_filename") == UNDATED_FILE)
+    assert undated["at"] == "2026-11-20T18:00:00Z"
+    assert undated["data"]["captured_at"] is None
+    kinds = [i["kind"] for i in items]
+    # Right after the winter incident and before the police report of the next morning.
+    assert kinds[kinds.index("police_report") - 1] == "evidence"
 
 
 def test_the_csv_gives_the_utc_instant_and_the_uk_time(victim: TestClient) -> None:
