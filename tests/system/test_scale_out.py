@@ -14,10 +14,12 @@ import pytest
 from sqlalchemy import create_engine
 from sqlmodel import Session
 
+from app.config import Settings
 from app.db import normalise_database_url
+from app.keys import load_keys
 from app.models.organisation import Organisation
 from app.models.user import Role
-from app.services import accounts
+from app.services import accounts, sealing
 from tests.system.servers import postgres_database, running_server
 
 PASSWORD = "lantern orchard velvet compass"
@@ -44,8 +46,18 @@ def shared_env(
         }
 
 
-def _advocate(database_url: str) -> str:
-    engine = create_engine(normalise_database_url(database_url))
+def _advocate(env: dict[str, str]) -> str:
+    """An advocate made as the CLI makes one, with the servers' keys (the email and name are
+    sealed under them)."""
+    engine = create_engine(normalise_database_url(env["WAYMARK_DATABASE_URL"]))
+    settings = Settings(
+        environment="development",
+        data_dir=Path(env["WAYMARK_DATA_DIR"]),
+        database_url=env["WAYMARK_DATABASE_URL"],
+        master_key=env["WAYMARK_MASTER_KEY"],
+        secret_key=env["WAYMARK_SECRET_KEY"],
+    )
+    sealing.register_keys(engine, load_keys(settings))
     email = f"adv{uuid.uuid4().hex[:8]}@example.org"
     with Session(engine) as db:
         organisation = Organisation(name=f"Org {uuid.uuid4().hex[:6]}")
@@ -140,7 +152,7 @@ def test_two_processes_act_as_one_service(shared_env: dict[str, str], tmp_path: 
         assert int(throttled.headers["Retry-After"]) >= 1
 
         # A share revoked on one process is refused on the other at once.
-        advocate_email = _advocate(shared_env["WAYMARK_DATABASE_URL"])
+        advocate_email = _advocate(shared_env)
         advocate = httpx.Client(base_url=second, timeout=30)
         assert (
             advocate.post(
