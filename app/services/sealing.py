@@ -14,9 +14,10 @@ name, what its metadata claims, why it was withdrawn) are bound to revision 0.
 Filters and search work on keyed values, never on text:
 - a crime reference is found through its blind index (an HMAC of its normalised form under a
   key of the victim's own), so equal references match and nothing else about them shows;
-- search reads keyed word tokens: each word of a document is normalised, stemmed, and hashed
-  with a key of the victim's own, and so is each of its first letters (three to twelve) for
-  type-ahead. A search hashes its words the same way. What the index still shows is in
+- search reads keyed word tokens: each word of a document is normalised, and its first three to
+  twelve letters, and those of its stem, are hashed with a key of the victim's own. A search
+  hashes the first letters of each word's stem the same way, so it finds every word of that
+  stem and every word that starts with what was typed. What the index still shows is in
   docs/security.md.
 
 Keys come from the engine (register_keys, when the server or a command starts) and each
@@ -160,28 +161,34 @@ class Sealer:
 
     def search_document(self, text: str) -> str:
         """The tokens a document is indexed by, space-separated, each once, in hash order (so
-        their order says nothing about the words')."""
+        their order says nothing about the words'): the first 3 to 12 letters of each word and
+        of its stem, and a word shorter than that whole."""
         tokens = self._tokenizer()
         found: set[str] = set()
         for word in normalised_words(text):
-            found.add(tokens.of("s", _STEMMER.stemWord(word)))
-            for length in PREFIX_LENGTHS:
-                if length > len(word):
-                    break
-                found.add(tokens.of("p", word[:length]))
+            if len(word) < PREFIX_LENGTHS.start:
+                found.add(tokens.of("w", word))
+                continue
+            for form in {word, _STEMMER.stemWord(word)}:
+                for length in PREFIX_LENGTHS:
+                    if length > len(form):
+                        break
+                    found.add(tokens.of("p", form[:length]))
         return " ".join(sorted(found))
 
     def search_terms(self, words: Iterable[str]) -> list[tuple[str, ...]]:
-        """For each word searched for, the tokens of which a match needs one: the word's stem
-        ("followed" finds "following"), and the word as the start of another (type-ahead)."""
+        """For each word searched for, the tokens of which a match needs one. One token: the
+        first letters of the word's stem, which every word of that stem starts with ("followed"
+        finds "following"), and every word typed so far starts with (type-ahead)."""
         tokens = self._tokenizer()
-        terms = []
+        terms: list[tuple[str, ...]] = []
         for word in (w for raw in words for w in normalised_words(raw)):
-            alternatives = {tokens.of("s", _STEMMER.stemWord(word))}
-            if len(word) >= PREFIX_LENGTHS.start:
-                # Beyond the longest prefix indexed, its first letters stand for it.
-                alternatives.add(tokens.of("p", word[: PREFIX_LENGTHS.stop - 1]))
-            terms.append(tuple(sorted(alternatives)))
+            if len(word) < PREFIX_LENGTHS.start:
+                terms.append((tokens.of("w", word),))
+                continue
+            stem = _STEMMER.stemWord(word)
+            form = stem if len(stem) >= PREFIX_LENGTHS.start else word
+            terms.append((tokens.of("p", form[: PREFIX_LENGTHS.stop - 1]),))
         return terms
 
 
