@@ -26,7 +26,9 @@ from app.api import (
 )
 from app.api.deps import Runtime
 from app.api.middleware import (
+    BODY_LIMIT_BYTES,
     AdmissionMiddleware,
+    BodyLimitMiddleware,
     RequestLogMiddleware,
     SameOriginMiddleware,
     SecurityHeadersMiddleware,
@@ -120,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Starlette wraps in reverse order: the last added is the outermost.
     app.add_middleware(AdmissionMiddleware, limit=settings.requests_in_progress)
+    app.add_middleware(BodyLimitMiddleware, limit=BODY_LIMIT_BYTES)
     app.add_middleware(SameOriginMiddleware, public_origin=settings.public_url)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)

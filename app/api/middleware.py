@@ -1,4 +1,5 @@
-"""ASGI middleware: request logging, security headers, the same-origin check and admission.
+"""ASGI middleware: request logging, security headers, the same-origin check, the body cap and
+admission.
 
 Written as plain ASGI (not BaseHTTPMiddleware) so streamed uploads and downloads pass through
 untouched.
@@ -9,6 +10,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import anyio
 import structlog
@@ -23,6 +25,10 @@ from app.logs import get_logger
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 API_PREFIX = "/api/"
+# Every JSON body fits in this many times over (the longest record is ~40,000 characters of
+# text, see docs/limits.md); anything bigger is refused before it is read, let alone parsed.
+BODY_LIMIT_BYTES = 256 * 1024
+_BODY_CAP = "waymark.body_cap"
 
 log = get_logger("waymark.http")
 
@@ -290,6 +296,90 @@ class AdmissionMiddleware:
             return
         async with self._slots:
             await self.app(scope, receive, send)
+
+
+@dataclass
+class _BodyCap:
+    limit: int | None  # None: the endpoint streams the body and keeps limits of its own
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def lift_body_cap(scope: Scope) -> None:
+    """For an endpoint that reads its body as it streams and enforces its own limits as it goes
+    (an evidence upload, a tus PATCH): the general cap does not apply to it."""
+    cap = scope.get(_BODY_CAP)
+    if isinstance(cap, _BodyCap):
+        cap.limit = None
+
+
+class BodyLimitMiddleware:
+    """Refuse a request body over `limit` bytes with a 413, having read no more than the limit.
+
+    The bytes are counted as they come through the receive channel, so a chunked body or one
+    whose Content-Length lies is caught as surely as one that declares its size (that one is
+    refused before a byte is read). The app never sees more than the limit: FastAPI would
+    otherwise read the whole body into memory before it looked at it.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cap = _BodyCap(self.limit)
+        scope[_BODY_CAP] = cap
+        declared = _declared_length(scope)
+        received = 0
+        refused = False
+        response_started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, refused
+            if refused or (cap.limit is not None and declared > cap.limit):
+                refused = True
+                raise _BodyTooLarge()
+            message = await receive()
+            if message["type"] == "http.request" and cap.limit is not None:
+                received += len(message.get("body", b""))
+                if received > cap.limit:
+                    refused = True
+                    raise _BodyTooLarge()
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if refused and not response_started:
+                return  # whatever the app made of the refusal (a 400, say) gives way to the 413
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except Exception:
+            if not refused or response_started:
+                raise
+        if refused and not response_started:
+            await _send_problem(
+                send,
+                413,
+                "Too large",
+                f"A request body can be up to {self.limit} bytes; nothing was read or saved.",
+                slug="payload-too-large",
+                headers={"Connection": "close"},
+            )
+
+
+def _declared_length(scope: Scope) -> int:
+    declared = Headers(scope=scope).get("content-length", "")
+    # The server has already refused a malformed Content-Length; a chunked body declares none.
+    return int(declared) if declared.isascii() and declared.isdigit() else 0
 
 
 def worker_threads(requests_in_progress: int) -> int:

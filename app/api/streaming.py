@@ -21,7 +21,8 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from app.errors import ClientGone, InvalidInput
+from app.api.middleware import lift_body_cap
+from app.errors import ClientGone, InvalidInput, PayloadTooLarge
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_PARTS = 16
@@ -34,7 +35,11 @@ T = TypeVar("T")
 
 
 def body_chunks(request: Request) -> Iterator[bytes]:
-    """The request body, batch by batch, for code running in a worker thread."""
+    """The request body, batch by batch, for code running in a worker thread.
+
+    Its caller enforces its own limits as the bytes arrive, so the general body cap is lifted.
+    """
+    lift_body_cap(request.scope)
 
     async def next_batch() -> tuple[bytes, bool]:
         chunks: list[bytes] = []
@@ -67,8 +72,10 @@ async def consume_in_thread(request: Request, consume: Callable[[Iterator[bytes]
     BATCH_BYTES, while the event loop reads the next batches ahead, so receiving the bytes
     and working on them (hashing, encrypting, writing) overlap.
 
-    For async endpoints; what `consume` raises is raised here, unchanged.
+    For async endpoints; what `consume` raises is raised here, unchanged. `consume` enforces
+    its own limits as the bytes arrive, so the general body cap is lifted.
     """
+    lift_body_cap(request.scope)
     body = _ReadAhead(request)
     with body:
         async with anyio.create_task_group() as group:
@@ -248,7 +255,7 @@ class MultipartStream:
             return
         self._part.value += data[start:end]
         if len(self._part.value) > MAX_FIELD_BYTES:
-            raise InvalidInput("A form field is too long.", field=self._part.name)
+            raise PayloadTooLarge(f"A form field can be up to {MAX_FIELD_BYTES} bytes.")
 
     def _part_end(self) -> None:
         if self._part.name != self._file_field and self._part.name:
