@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from app.api.deps import CurrentAdvocate, RuntimeDep, SessionDep, writes_on_read
 from app.api.evidence import file_response
 from app.api.exports import PackFiltersDep, pack_response
-from app.api.pages import Page
+from app.api.pages import Page, json_response
 from app.api.timeline import TimelineQueryDep
 from app.errors import NotFound
 from app.export.exports import export_pack
@@ -19,6 +19,7 @@ from app.models.advocate_note import AdvocateNoteCreate, AdvocateNotePublic
 from app.models.evidence import Evidence, EvidencePublic
 from app.models.incident import IncidentPublic
 from app.models.share import CasePublic, Share
+from app.models.timeline import TimelinePagePublic
 from app.models.user import User
 from app.services import advocate_notes, data_keys, evidence, incidents, records, sharing, timeline
 from app.services.downloads import RangeNotSatisfiable, parse_range
@@ -59,15 +60,11 @@ def read_case(case: SharedCase, db: SessionDep) -> CasePublic:
     return sharing.case_public(db, case.share, case.victim)
 
 
-@router.get(
-    "/{case_id}/timeline", response_model=timeline.TimelinePage, dependencies=RECORDS_A_VIEW
-)
-def read_case_timeline(
-    case: SharedCase, db: SessionDep, query: TimelineQueryDep
-) -> timeline.TimelinePage:
+@router.get("/{case_id}/timeline", response_model=TimelinePagePublic, dependencies=RECORDS_A_VIEW)
+def read_case_timeline(case: SharedCase, db: SessionDep, query: TimelineQueryDep) -> Response:
     """The victim's timeline, as they see it (withdrawn records stay hidden)."""
     sharing.viewed(db, case.share, case.advocate, "case.viewed", "share", case.share.id)
-    return timeline.page(
+    page = timeline.page(
         db,
         case.victim.id,
         replace(query.filters, notes_of_share=case.share.id),
@@ -75,6 +72,7 @@ def read_case_timeline(
         cursor=query.cursor,
         descending=query.descending,
     )
+    return json_response(page)  # as the victim's own timeline is sent
 
 
 @router.get(

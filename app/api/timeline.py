@@ -19,6 +19,7 @@ from app.api.pages import (
 from app.errors import InvalidInput
 from app.models.codes import Behaviour
 from app.models.fields import has_control_characters
+from app.models.timeline import TimelinePagePublic
 from app.services import timeline
 
 router = APIRouter(prefix="/timeline", tags=["timeline"])
@@ -78,7 +79,7 @@ def timeline_query(
 TimelineQueryDep = Annotated[TimelineQuery, Depends(timeline_query)]
 
 
-@router.get("", response_model=timeline.TimelinePage)
+@router.get("", response_model=TimelinePagePublic)
 def read_timeline(
     victim: CurrentVictim,
     db: SessionDep,
