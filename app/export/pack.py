@@ -22,6 +22,7 @@ from zipstream import ZipStream
 
 from app import __version__
 from app.export.content import KIND_ORDER, AuditEntry, PackContent, utc_stamp
+from app.export.sidecars import sidecar, sidecar_path
 from app.export.timeline_csv import timeline_csv
 from app.export.times import PACK_ZONE, in_zone, short_zone_time, utc_instant, zone_date
 from app.services.media_types import accepted
@@ -216,7 +217,9 @@ timeline.csv     the same items, one row each, for a spreadsheet
 timeline.json    the same, machine-readable, with every earlier version of amended items
 evidence/        the original files, byte for byte as they were uploaded: exhibits
                  {exhibits}, in time order, each file's name starting with its
-                 exhibit reference ({prefix}-1-... is {prefix}/1)
+                 exhibit reference ({prefix}-1-... is {prefix}/1). Beside each is a
+                 sidecar (the same name and .json) with its capture time, source,
+                 incidents and SHA-256, to upload with it to a force evidence portal
 audit.json       the custody trail: every action on this log, hash-chained
 manifest.json    every file's size and SHA-256, the filters used, and the audit trail's head
 manifest.sig     an Ed25519 signature of manifest.json (base64)
@@ -303,7 +306,7 @@ def build(
     timeline_csv, timeline_json = _timeline_files(content, exhibits, paths)
     # Every file but the manifest, its signature and SHA256SUMS; with those two, what
     # SHA256SUMS lists.
-    listed = len(content.evidence) + 9
+    listed = 2 * len(content.evidence) + 9
     small: dict[str, bytes] = {
         "README.txt": _readme(content, folder, generated_at, fingerprint, listed),
         "timeline.pdf": timeline_pdf,
@@ -313,6 +316,10 @@ def build(
         "audit.json": _audit_json(content.audit_events),
         "signing-key.pub": public_key_pem(public_key),
     }
+    for item in content.evidence:
+        small[sidecar_path(paths[item.id])] = sidecar(
+            content, item, exhibits[item.id], paths[item.id], folder
+        )
     files = [
         {"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         for path, data in small.items()

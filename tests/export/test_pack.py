@@ -172,7 +172,7 @@ def test_one_top_folder_holds_exactly_the_pack_files_and_the_evidence(sample: Sa
         assert all(name.startswith(f"{pack.folder}/") for name in archive.namelist())
     others = set(pack.members) - PACK_FILES
     assert set(pack.members) >= PACK_FILES
-    assert others == set(pack.evidence_paths)
+    assert others == set(pack.evidence_paths) | set(pack.sidecar_paths)
     # Live evidence only (the withdrawn photo is not there), named by exhibit reference from
     # the exporter's initials (Zoë Ní Bhriain: ZNB-1 for ZNB/1…) with no gaps.
     assert len(pack.evidence_paths) == len(sample.log.evidence) == 5

@@ -344,7 +344,16 @@ class Pack:
 
     @property
     def evidence_paths(self) -> list[str]:
-        return [name for name in self.members if name.startswith("evidence/")]
+        """The originals, in zip order (which is time order); not their sidecars."""
+        return [
+            name
+            for name in self.members
+            if name.startswith("evidence/") and not name.endswith(".json")
+        ]
+
+    @property
+    def sidecar_paths(self) -> list[str]:
+        return [f"{path}.json" for path in self.evidence_paths]
 
 
 def open_pack(body: bytes) -> Pack:
