@@ -28,9 +28,11 @@ from app.models import Evidence, ImpactNote, Incident, PoliceReport, RecordRevis
 from app.models.advocate_note import AdvocateNote
 from app.models.police_report import crime_reference_key
 from app.models.upload import Upload
+from app.models.user import User
 from app.services import (
     advocate_notes,
     evidence,
+    identities,
     impact_notes,
     incidents,
     police_reports,
@@ -39,6 +41,7 @@ from app.services import (
 )
 from app.services.sealing_migration import seal_existing
 from tests.conftest import ClientFactory
+from tests.factories.accounts import STRONG_PASSWORD
 from tests.factories.evidence import PhotoClaims, jpeg_photo, start_upload, upload_by_tus
 from tests.factories.records import IMPACT_NOTES, INCIDENTS, POLICE_REPORTS, TIMELINE, at
 from tests.factories.sharing import case_url, shared_case, write_note
@@ -186,7 +189,10 @@ def test_no_marker_is_readable_in_the_database_and_every_record_reads_back(
     m = _markers()
     kept = _keep_every_kind(victim, advocate, case_id, m)
 
-    _assert_nothing_readable(_database_bytes(database_url, tmp_path), [*m.values(), *PHOTO_SECRETS])
+    email = victim.get("/api/v1/auth/me").json()["email"]
+    _assert_nothing_readable(
+        _database_bytes(database_url, tmp_path), [*m.values(), *PHOTO_SECRETS, email]
+    )
 
     # The victim still reads every word back, on each record's own endpoint and the timeline.
     incident = victim.get(f"{INCIDENTS}/{kept['incident']['id']}").json()
@@ -261,6 +267,13 @@ def _as_before_sealing(app: FastAPI) -> None:
     """Put every sealed value back as plain text, as a database from before sealing held it."""
     with transaction(app.state.runtime.engine, writes=True) as db:
         bodies = _plain_search_bodies(db)
+        for user in db.exec(select(User)).all():
+            user.email, user.display_name = (
+                identities.email_of(db, user),
+                identities.name_of(db, user),
+            )
+            user.email_lookup = None
+            db.add(user)
         for incident in db.exec(select(Incident)).all():
             fields = incidents.read(db, incident)
             for name in incidents.SEALED:
@@ -341,22 +354,30 @@ def test_an_existing_deployment_is_sealed_in_place_resumably(
     m = _markers()
     kept = _keep_every_kind(victim, advocate, case_id, m)
     before = victim.get(TIMELINE, params={"include_withdrawn": "true"}).json()
+    email = victim.get("/api/v1/auth/me").json()["email"]
     _as_before_sealing(app)
     raw = _database_bytes(database_url, tmp_path)
     assert m["feelings"].encode() in raw and m["pendingname"].encode() in raw  # plain, as before
+    assert email.encode() in raw
 
     engine, keys = app.state.runtime.engine, app.state.runtime.keys
-    # Interrupted after two batches (two tables done), then run again to the end.
+    # Interrupted after two batches (accounts and incidents done), then run again to the end.
     first = seal_existing(engine, keys, stop_after_batches=2)
     assert sum(first.values()) > 0
     second = seal_existing(engine, keys)
-    assert second["incidents"] == 0  # done by the first run, left as it is
+    assert second["users"] == second["incidents"] == 0  # done by the first run, left as it is
     assert all(second[name] > 0 for name in ("evidence", "record_revisions", "uploads"))
     assert seal_existing(engine, keys) == dict.fromkeys(second, 0)  # nothing left to do
 
-    _assert_nothing_readable(_database_bytes(database_url, tmp_path), [*m.values(), *PHOTO_SECRETS])
+    _assert_nothing_readable(
+        _database_bytes(database_url, tmp_path), [*m.values(), *PHOTO_SECRETS, email]
+    )
     after = victim.get(TIMELINE, params={"include_withdrawn": "true"}).json()
     assert after == before
+    assert victim.get("/api/v1/auth/me").json()["email"] == email
+    fresh = TestClient(app)
+    signed_in = fresh.post("/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text  # found by its new lookup
     found = victim.get(TIMELINE, params={"crime_reference": f"CR/{m['reference']}/26"}).json()
     assert kept["report"]["id"] in {item["id"] for item in found["items"]}
     assert {i["id"] for i in victim.get(TIMELINE, params={"q": m["feelings"]}).json()["items"]} == {

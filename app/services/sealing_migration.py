@@ -29,8 +29,9 @@ from app.models.incident import Incident
 from app.models.police_report import PoliceReport
 from app.models.record import RecordRevision
 from app.models.upload import Upload
-from app.services import police_reports, sealing
-from app.services.sealing import SEALED_PREFIX, Sealer
+from app.models.user import User
+from app.services import identities, police_reports, sealing
+from app.services.sealing import SEALED_PREFIX, Sealer, keys_of
 from app.storage.crypto import DecryptionError
 
 BATCH = 200
@@ -206,6 +207,7 @@ def _seal_document(db: Session, document: _Document) -> bool:
 
 
 STEPS: tuple[Step, ...] = (
+    Step("users", *_by_id(User), lambda db, row: identities.seal_in_place(db, row, keys_of(db))),
     *(_record_step(columns) for columns in _RECORDS),
     Step("record_revisions", _revision_keys, _revision_rows, _seal_revision),
     Step("uploads", *_by_id(Upload), lambda db, row: _seal_upload(db, row)),
