@@ -18,6 +18,7 @@ import functools
 import gc
 import importlib.util
 import itertools
+import logging
 import sys
 import uuid
 from collections import Counter, defaultdict
@@ -60,6 +61,22 @@ def _as_if_missing(module: str) -> Iterator[None]:
 with _as_if_missing("numpy"):
     from fpdf import FPDF
     from fpdf.fonts import SubsetMap, TTFFont
+
+
+class _MissingGlyphsUnnamed(logging.Filter):
+    """fpdf2 warns of the characters its font lacks by naming them: the person's words (a name
+    in Chinese, an emoji) in the server's log. The warning stays; the characters do not."""
+
+    MESSAGE = "Font %s is missing the following glyphs: %s"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == self.MESSAGE and isinstance(record.args, tuple):
+            record.msg = "Font %s lacks glyphs for some characters (not named: they are text)"
+            record.args = record.args[:1]
+        return True
+
+
+logging.getLogger("fpdf.output").addFilter(_MissingGlyphsUnnamed())
 
 # Found without importing matplotlib, which would load numpy with it: over 10 MiB of memory in
 # every server process, for a folder name.

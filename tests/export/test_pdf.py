@@ -6,6 +6,7 @@ runs over many pages with every page numbered, and the server loads the PDF libr
 a pack is made.
 """
 
+import logging
 import re
 import subprocess
 import sys
@@ -75,3 +76,18 @@ def test_the_server_loads_the_pdf_library_only_when_a_pack_is_made() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_characters_the_font_lacks_are_not_named_in_the_log(
+    victim: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """fpdf2 warns of missing glyphs by printing them: the person's words would be in the
+    server's log."""
+    log_incident(victim, description="他在门口等我 🙂 then he left")
+    with caplog.at_level(logging.DEBUG):
+        export(victim)
+    messages = " ".join(record.getMessage() for record in caplog.records)
+    assert "lacks glyphs for some characters" in messages
+    for character in "他在门口等我🙂":
+        assert character not in messages
+        assert character.encode("unicode-escape").decode() not in messages
