@@ -57,9 +57,6 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (WAYMARK_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (WAYMARK_PORT).")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
-    forwarded_allow_ips: Annotated[
-        str, typer.Option(help="Proxies trusted for X-Forwarded-For (comma-separated).")
-    ] = "127.0.0.1",
 ) -> None:
     """Serve the API and the app."""
     settings = _settings()
@@ -69,8 +66,9 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
+        # The app reads X-Forwarded-For itself, from WAYMARK_TRUSTED_PROXIES only
+        # (app/api/client_address.py); uvicorn's own reading would trust loopback.
+        proxy_headers=False,
         server_header=False,
         ws="none",  # no WebSocket routes: the server need not load a WebSocket library
         log_config=None,

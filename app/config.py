@@ -1,17 +1,20 @@
 """Settings, read from WAYMARK_* environment variables."""
 
+import ipaddress
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app import __version__
 
 # Where `make run` builds the PWA (frontend/dist beside the app package in a checkout).
 DEFAULT_STATIC_DIR = Path(__file__).resolve().parent.parent / "frontend" / "dist"
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -39,6 +42,9 @@ class Settings(BaseSettings):
     # The address people use to reach the service, when a proxy sits in front (for the
     # same-origin check and Secure cookies). Must be https:// in production.
     public_url: str | None = None
+    # The reverse proxies whose X-Forwarded-For is believed, comma-separated addresses or
+    # networks (10.0.0.5, 10.1.0.0/16, fd00::/8). None by default: anyone can write that header.
+    trusted_proxies: str = ""
     log_level: str = "INFO"
     # The built PWA served at /. Nothing is served there if it has no index.html.
     static_dir: Path = DEFAULT_STATIC_DIR
@@ -65,6 +71,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     # Ed25519 private key, PEM (PKCS#8).
     signing_key: SecretStr | None = None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        _networks(value)  # a ValueError names the entry that is not an address or network
+        return value
 
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Self:
@@ -97,6 +109,10 @@ class Settings(BaseSettings):
     def resolved_storage_url(self) -> str:
         return self.storage_url or (self.data_dir / "blobs").resolve().as_uri()
 
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return _networks(self.trusted_proxies)
+
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
@@ -113,3 +129,11 @@ class Settings(BaseSettings):
     @property
     def version(self) -> str:
         return __version__
+
+
+def _networks(value: str) -> tuple[Network, ...]:
+    return tuple(
+        ipaddress.ip_network(item.strip(), strict=False)
+        for item in value.split(",")
+        if item.strip()
+    )

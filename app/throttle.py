@@ -4,8 +4,14 @@ A key (an IP, an account, a trusted device) gets `free_failures` mistakes; after
 failure doubles the wait, up to `max_delay` seconds. The count is forgotten `window` seconds
 after the last failure. There is no permanent lockout: a stalker who knows the victim's email
 must not be able to lock the victim out of their own log.
+
+A sign-in takes its try with `acquire` before the password is checked, counting it as a failure
+there and then in one step (under a lock, or in one Redis script): checking first and counting
+after a slow password hash would let a burst of parallel guesses all pass the check before any
+was counted. A try that turns out right is given back with `refund`, or the key `clear`ed.
 """
 
+import ipaddress
 import math
 import threading
 import time
@@ -28,11 +34,31 @@ class Policy:
     free_failures: int
     max_delay: int = 15 * 60
     window: int = 24 * 60 * 60
+    # The wait after the first failure past the free ones; each further failure doubles it.
+    first_delay: int = 1
 
     def delay_after(self, failures: int) -> float:
         if failures < self.free_failures:
             return 0.0
-        return float(min(2 ** (failures - self.free_failures), self.max_delay))
+        doublings = min(failures - self.free_failures, 64)  # 2**64 s is past any cap
+        return float(min(self.first_delay * 2**doublings, self.max_delay))
+
+
+IPV6_NETWORK_PREFIX = 64
+
+
+def address_key(address: str) -> str:
+    """What failures from a client address count on: the address itself for IPv4, its /64 for
+    IPv6, which providers hand to one household or one machine whole."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_NETWORK_PREFIX), strict=False))
+    return str(parsed)
 
 
 class Throttle(Protocol):
@@ -41,6 +67,15 @@ class Throttle(Protocol):
         ...
 
     def record_failure(self, key: str, policy: Policy) -> None: ...
+
+    def acquire(self, key: str, policy: Policy) -> int:
+        """Take a try: if `key` may try now, count it as a failure at once and answer 0;
+        otherwise count nothing and answer the seconds until it may. One atomic step."""
+        ...
+
+    def refund(self, key: str) -> None:
+        """Give back a try taken with `acquire` that was not a failure after all."""
+        ...
 
     def clear(self, key: str) -> None: ...
 
@@ -78,6 +113,31 @@ class MemoryThrottle:
             self._entries[key] = _Entry(failures=failures, last_failure=now)
             if len(self._entries) > 100_000:
                 self._forget_old(policy, now)
+
+    def acquire(self, key: str, policy: Policy) -> int:
+        now = self._clock()
+        with self._lock:
+            entry = self._live_entry(key, policy, now)
+            if entry is not None:
+                wait = entry.last_failure + policy.delay_after(entry.failures) - now
+                if wait > 0:
+                    return math.ceil(wait)
+            self._entries[key] = _Entry(
+                failures=(entry.failures if entry else 0) + 1, last_failure=now
+            )
+            if len(self._entries) > 100_000:
+                self._forget_old(policy, now)
+        return 0
+
+    def refund(self, key: str) -> None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return
+            if entry.failures <= 1:
+                del self._entries[key]
+            else:
+                entry.failures -= 1
 
     def clear(self, key: str) -> None:
         with self._lock:
@@ -119,6 +179,31 @@ return {tonumber(v[1]), v[2], tostring(now)}
 """
 
 
+# Take a try (see Throttle.acquire) in one step, so parallel requests on every process see
+# each other's tries. The wait is returned as a string: Redis would truncate a number.
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local free, first, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local v = redis.call('HMGET', KEYS[1], 'failures', 'last_failure')
+local failures = tonumber(v[1]) or 0
+if failures >= free then
+  local delay = math.min(first * 2 ^ math.min(failures - free, 64), cap)
+  local wait = tonumber(v[2]) + delay - now
+  if wait > 0 then return tostring(wait) end
+end
+redis.call('HSET', KEYS[1], 'failures', failures + 1, 'last_failure', tostring(now))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return '0'
+"""
+
+_REFUND = """
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', -1)
+if failures <= 0 then redis.call('DEL', KEYS[1]) end
+return failures
+"""
+
+
 class RedisThrottle:
     """Shared by every process of a deployment, so a second server is no second chance.
 
@@ -142,6 +227,8 @@ class RedisThrottle:
         self._prefix = prefix
         self._record = client.register_script(_RECORD_FAILURE)
         self._read = client.register_script(_READ)
+        self._acquire = client.register_script(_ACQUIRE)
+        self._refund = client.register_script(_REFUND)
         self._fallback = fallback or MemoryThrottle(clock)
         self._clock = clock
         self._warned_at: float | None = None
@@ -181,6 +268,31 @@ class RedisThrottle:
             self._record(keys=[self._prefix + key], args=[policy.window])
         except RedisError as error:
             self._falling_back(error).record_failure(key, policy)
+
+    def acquire(self, key: str, policy: Policy) -> int:
+        from redis.exceptions import RedisError
+
+        # Failures counted here while Redis was away still count.
+        local = self._fallback.retry_after(key, policy)
+        if local > 0:
+            return local
+        try:
+            wait = self._acquire(
+                keys=[self._prefix + key],
+                args=[policy.free_failures, policy.first_delay, policy.max_delay, policy.window],
+            )
+        except RedisError as error:
+            return self._falling_back(error).acquire(key, policy)
+        return max(0, math.ceil(float(wait)))
+
+    def refund(self, key: str) -> None:
+        from redis.exceptions import RedisError
+
+        self._fallback.refund(key)
+        try:
+            self._refund(keys=[self._prefix + key])
+        except RedisError as error:
+            self._falling_back(error)
 
     def clear(self, key: str) -> None:
         from redis.exceptions import RedisError

@@ -4,13 +4,14 @@ MemoryThrottle runs on a clock the test moves; RedisThrottle runs against the lo
 own clock counts, so its waits are checked within a second or two of what is due (no sleeps).
 """
 
+import threading
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from redis import Redis
 
-from app.throttle import MemoryThrottle, Policy, RedisThrottle
+from app.throttle import MemoryThrottle, Policy, RedisThrottle, address_key
 from tests.factories.clock import FakeClock
 
 POLICY = Policy(free_failures=3, max_delay=60, window=3600)
@@ -234,3 +235,78 @@ def test_redis_ping(shared: RedisThrottle) -> None:
     assert shared.ping() is True
     # Nothing listens on port 1: the throttle says so rather than raising.
     assert RedisThrottle.from_url("redis://127.0.0.1:1/0").ping() is False
+
+
+# --- taking a try up front (issue 15) ---------------------------------------------------------
+
+HOUR_FIRST = Policy(free_failures=3, first_delay=3600, max_delay=7200, window=86400)
+
+
+def _parallel_acquires(throttle: MemoryThrottle | RedisThrottle, key: str, n: int) -> list[int]:
+    start = threading.Barrier(n)
+    waits: list[int] = []
+
+    def take() -> None:
+        start.wait()
+        waits.append(throttle.acquire(key, HOUR_FIRST))
+
+    threads = [threading.Thread(target=take) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return waits
+
+
+def test_memory_acquire_counts_the_try_and_refund_gives_it_back(memory: MemoryThrottle) -> None:
+    for _ in range(POLICY.free_failures):
+        assert memory.acquire("k", POLICY) == 0
+    assert memory.acquire("k", POLICY) == 1  # refused, and not counted
+    assert memory.retry_after("k", POLICY) == 1
+    memory.refund("k")
+    assert memory.retry_after("k", POLICY) == 0
+    assert memory.acquire("k", POLICY) == 0
+
+
+def test_memory_acquire_in_parallel_takes_no_more_than_the_free_tries(
+    memory: MemoryThrottle,
+) -> None:
+    waits = _parallel_acquires(memory, "k", 40)
+    assert waits.count(0) == HOUR_FIRST.free_failures
+
+
+def test_the_first_wait_can_be_longer() -> None:
+    assert [HOUR_FIRST.delay_after(n) for n in (2, 3, 4, 5)] == [0.0, 3600.0, 7200.0, 7200.0]
+
+
+@pytest.mark.redis
+def test_redis_acquire_in_parallel_takes_no_more_than_the_free_tries(
+    shared: RedisThrottle,
+) -> None:
+    waits = _parallel_acquires(shared, "k", 40)
+    assert waits.count(0) == HOUR_FIRST.free_failures
+    assert all(_about(wait, 3600) for wait in waits if wait)
+
+
+@pytest.mark.redis
+def test_redis_refund_gives_a_try_back(shared: RedisThrottle) -> None:
+    for _ in range(HOUR_FIRST.free_failures):
+        assert shared.acquire("k", HOUR_FIRST) == 0
+    assert shared.acquire("k", HOUR_FIRST) > 0
+    shared.refund("k")
+    assert shared.acquire("k", HOUR_FIRST) == 0
+    assert shared.acquire("k", HOUR_FIRST) > 0
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:7:42::1", "2001:db8:7:42::/64"),
+        ("2001:db8:7:42:ffff:ffff:ffff:ffff", "2001:db8:7:42::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_an_address_is_counted_on_its_ipv4_address_or_ipv6_slash_64(address: str, key: str) -> None:
+    assert address_key(address) == key

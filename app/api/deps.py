@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.api.client_address import client_address
 from app.api.faults import dependency_failure
 from app.api.middleware import SAFE_METHODS
 from app.config import Settings
@@ -179,8 +180,12 @@ StreamingVictim = Annotated[User, Depends(get_streaming_victim)]
 CurrentAuthSession = Annotated[AuthSession, Depends(get_current_auth_session)]
 
 
-async def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+async def client_ip(request: Request, runtime: RuntimeDep) -> str:
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        runtime.settings.trusted_proxy_networks,
+    )
 
 
 ClientIP = Annotated[str, Depends(client_ip)]

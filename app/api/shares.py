@@ -9,7 +9,7 @@ from app.api.pages import Page
 from app.errors import InvalidInput
 from app.models.share import Redemption, SharePublic
 from app.services import sharing
-from app.throttle import Policy
+from app.throttle import Policy, address_key
 
 router = APIRouter(prefix="/shares", tags=["sharing"])
 
@@ -24,14 +24,17 @@ def share_with_advocate(
     """Let the advocate who gave you this code read your log."""
     keys = [
         (f"redeem:account:{victim.id}", REDEMPTION_POLICY),
-        (f"redeem:ip:{ip}", REDEMPTION_POLICY),
+        (f"redeem:ip:{address_key(ip)}", REDEMPTION_POLICY),
     ]
-    runtime.login_guard.check(keys)
+    runtime.login_guard.take_tries(keys)
     try:
         share = sharing.redeem(db, victim, body.code, body.can_export)
     except InvalidInput:
-        runtime.login_guard.fail(keys)
+        raise  # a wrong code: counted already
+    except BaseException:
+        runtime.login_guard.give_back(keys)
         raise
+    runtime.login_guard.give_back(keys)
     return next(s for s in sharing.victim_shares(db, victim) if s.id == share.id)
 
 

@@ -18,7 +18,7 @@ from app.errors import Forbidden, LoginFailed, TooManyRequests
 from app.models.user import User
 from app.services import accounts, audit, auth_sessions
 from app.storage.crypto import mac, same_mac
-from app.throttle import Policy, Throttle
+from app.throttle import Policy, Throttle, address_key
 
 IP_POLICY = Policy(free_failures=30)
 ACCOUNT_POLICY = Policy(free_failures=5)
@@ -74,37 +74,47 @@ class LoginGuard:
             # stalker often shares the victim's home or workplace) can lock it out.
             return [("device:" + device, DEVICE_POLICY)]
         return [
-            ("ip:" + client_ip, IP_POLICY),
+            ("ip:" + address_key(client_ip), IP_POLICY),
             ("account:" + self._mac("account", email), ACCOUNT_POLICY),
         ]
 
-    def check(self, keys: list[tuple[str, Policy]]) -> None:
-        """Refuse with 429 while any of these keys is being slowed down."""
-        self._check(keys)
+    def take_tries(self, keys: list[tuple[str, Policy]]) -> None:
+        """Take a try on every key, each counted as a failure until it proves right (see
+        app/throttle.py: checking first and counting after the password hash would let a
+        parallel burst through); refused with 429, nothing taken, while any key waits."""
+        taken: list[tuple[str, Policy]] = []
+        for key, policy in keys:
+            wait = self._throttle.acquire(key, policy)
+            if wait > 0:
+                self.give_back(taken)
+                raise TooManyRequests(wait)
+            taken.append((key, policy))
 
-    def fail(self, keys: list[tuple[str, Policy]]) -> None:
-        self._fail(keys)
+    def give_back(self, keys: list[tuple[str, Policy]]) -> None:
+        """The tries taken were not wrong guesses (right, or cut short by a fault)."""
+        for key, _ in keys:
+            self._throttle.refund(key)
 
     def _check(self, keys: list[tuple[str, Policy]]) -> None:
         wait = max(self._throttle.retry_after(key, policy) for key, policy in keys)
         if wait > 0:
             raise TooManyRequests(wait)
 
-    def _fail(self, keys: list[tuple[str, Policy]]) -> None:
-        for key, policy in keys:
-            self._throttle.record_failure(key, policy)
-
     def sign_in(
         self, db: Session, attempt: Attempt, lifetimes: auth_sessions.Lifetimes
     ) -> SignedIn:
         keys = self._keys(attempt.email, attempt.client_ip, attempt.device_cookie)
-        self._check(keys)
+        self.take_tries(keys)
         try:
             user = accounts.authenticate(db, attempt.email, attempt.password)
         except LoginFailed:
-            self._fail(keys)
+            raise  # counted already
+        except BaseException:
+            self.give_back(keys)
             raise
-        # Forget this account's (or this trusted browser's) failures; the IP's stay counted.
+        # Forget this account's (or this trusted browser's) failures; the IP's earlier ones
+        # stay counted, this right try is given back.
+        self.give_back(keys[:-1])
         self._throttle.clear(keys[-1][0])
         token = auth_sessions.start(db, user, attempt.user_agent, lifetimes)
         audit.record_own(db, user, "session.created")
@@ -112,10 +122,10 @@ class LoginGuard:
 
     def guard_registration(self, client_ip: str) -> None:
         """Registration reveals whether an email is taken; slow down anyone probing for that."""
-        self._check([("register:" + client_ip, IP_POLICY)])
+        self._check([("register:" + address_key(client_ip), IP_POLICY)])
 
     def registration_refused(self, client_ip: str) -> None:
-        self._throttle.record_failure("register:" + client_ip, IP_POLICY)
+        self._throttle.record_failure("register:" + address_key(client_ip), IP_POLICY)
 
     def reconfirm(self, user: User, client_ip: str, action: Callable[[], T]) -> T:
         """Guard a password re-entry by a signed-in user (change password, erase account):
@@ -124,9 +134,13 @@ class LoginGuard:
         # can add to it, so strangers cannot use it to stop the victim changing their
         # password or erasing the account.
         keys = [("reconfirm:" + self._mac("reconfirm", str(user.id)), ACCOUNT_POLICY)]
-        self._check(keys)
+        self.take_tries(keys)
         try:
-            return action()
+            outcome = action()
         except Forbidden:
-            self._fail(keys)
+            raise  # a wrong password: counted already
+        except BaseException:
+            self.give_back(keys)
             raise
+        self.give_back(keys)
+        return outcome

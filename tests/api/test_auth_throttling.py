@@ -5,6 +5,7 @@ The app's throttle runs on a clock the test moves by hand (MemoryThrottle takes 
 every wait is exact and nothing sleeps. The Redis-backed throttle is exercised at the end.
 """
 
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +16,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from redis import Redis
 
+from app.config import Settings
+from app.services import logins
 from app.services.logins import LoginGuard
-from app.throttle import MemoryThrottle, RedisThrottle, Throttle
+from app.throttle import MemoryThrottle, Policy, RedisThrottle, Throttle
 from tests.conftest import AppFactory, ClientFactory
 from tests.factories.accounts import (
     DEVICE_COOKIE,
@@ -381,3 +384,127 @@ def test_redis_learns_no_emails(
         assert "robin" not in key
         assert "someone" not in key
         assert "example.org" not in key
+
+
+# --- a burst, addresses and proxies (issue 15) ------------------------------------------------
+
+BURST = 40
+
+
+def _burst_of_wrong_passwords(app: FastAPI, email: str) -> list[int]:
+    """BURST wrong passwords for one account, sent at once from BURST threads; the statuses."""
+    start = threading.Barrier(BURST)
+    statuses: list[int] = []
+
+    def guess(client: TestClient) -> None:
+        start.wait()
+        statuses.append(attempt_login(client, email, WRONG_PASSWORD).status_code)
+
+    with TestClient(app) as client:
+        threads = [threading.Thread(target=guess, args=(client,)) for _ in range(BURST)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return statuses
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_than_the_budget(
+    app: FastAPI, clock: FakeClock, make_client: ClientFactory
+) -> None:
+    email = new_email()
+    register(make_client(), email=email)
+
+    statuses = _burst_of_wrong_passwords(app, email)
+
+    # Each guess takes its try before the password is hashed, so the ones that arrive while
+    # the first five are still being checked are refused rather than checked too.
+    assert sorted(statuses) == [401] * ACCOUNT_FREE_FAILURES + [429] * (
+        BURST - ACCOUNT_FREE_FAILURES
+    )
+
+
+@pytest.mark.redis
+def test_a_burst_of_parallel_guesses_gets_no_more_than_the_budget_on_redis(
+    redis_apps: tuple[FastAPI, FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Redis keeps time by its own clock, which the test cannot stop: a first wait of an hour
+    # makes "no more than the budget" independent of how long the burst takes to arrive.
+    monkeypatch.setattr(
+        logins, "ACCOUNT_POLICY", Policy(free_failures=ACCOUNT_FREE_FAILURES, first_delay=3600)
+    )
+    app = redis_apps[0]
+    email = new_email()
+    with TestClient(app) as victims_phone:
+        register(victims_phone, email=email)
+
+    statuses = _burst_of_wrong_passwords(app, email)
+
+    assert statuses.count(401) == ACCOUNT_FREE_FAILURES
+    assert statuses.count(429) == BURST - ACCOUNT_FREE_FAILURES
+
+
+def test_an_ipv6_slash_64_shares_one_budget(
+    app: FastAPI, clock: FakeClock, make_client: ClientFactory
+) -> None:
+    email = new_email()
+    register(make_client(), email=email)
+    for host in range(IP_FREE_FAILURES):
+        with _browser_at(app, f"2001:db8:7:42::{host + 1:x}") as sprayer:
+            _fail(sprayer, new_email(), 1)
+
+    with _browser_at(app, "2001:db8:7:42:ffff:1:2:3") as same_network:
+        _retry_after(attempt_login(same_network, email, STRONG_PASSWORD))
+    with _browser_at(app, "2001:db8:7:43::1") as next_network:
+        login(next_network, email)
+
+
+def test_x_forwarded_for_changes_nothing_by_default(
+    app: FastAPI, clock: FakeClock, make_client: ClientFactory
+) -> None:
+    email = new_email()
+    register(make_client(), email=email)
+    with _browser_at(app, "203.0.113.20") as sprayer:
+        for n in range(BURST):
+            forged = {"X-Forwarded-For": f"198.51.100.{n + 1}"}
+            response = sprayer.post(
+                "/api/v1/auth/login",
+                json={"email": new_email(), "password": WRONG_PASSWORD},
+                headers=forged,
+            )
+            assert response.status_code == (401 if n < IP_FREE_FAILURES else 429), n
+
+
+def test_x_forwarded_for_is_believed_from_a_trusted_proxy_only(
+    settings: Settings, make_app: AppFactory, make_client: ClientFactory
+) -> None:
+    app = make_app(settings.model_copy(update={"trusted_proxies": "10.0.0.0/24"}))
+    _use_throttle(app, MemoryThrottle(FakeClock()))
+    with _browser_at(app, "10.0.0.5") as proxy:
+        for n in range(BURST):
+            # The client appended by the proxy is the rightmost entry; what the client itself
+            # wrote in front of it is not believed.
+            forwarded = {"X-Forwarded-For": f"192.0.2.99, 198.51.100.{n + 1}"}
+            response = proxy.post(
+                "/api/v1/auth/login",
+                json={"email": new_email(), "password": WRONG_PASSWORD},
+                headers=forwarded,
+            )
+            assert response.status_code == 401, n  # each client its own budget
+        for _ in range(IP_FREE_FAILURES):
+            _fail_from(proxy, "198.51.100.200")
+        throttled = proxy.post(
+            "/api/v1/auth/login",
+            json={"email": new_email(), "password": WRONG_PASSWORD},
+            headers={"X-Forwarded-For": "198.51.100.200"},
+        )
+        _retry_after(throttled)
+
+
+def _fail_from(proxy: TestClient, client_address: str) -> None:
+    response = proxy.post(
+        "/api/v1/auth/login",
+        json={"email": new_email(), "password": WRONG_PASSWORD},
+        headers={"X-Forwarded-For": client_address},
+    )
+    assert_problem(response, 401)
