@@ -22,7 +22,7 @@ from zipstream import ZipStream
 
 from app import __version__
 from app.export.content import KIND_ORDER, AuditEntry, PackContent, utc_stamp
-from app.export.sidecars import sidecar, sidecar_path
+from app.export.sidecars import sidecars
 from app.export.timeline_csv import timeline_csv
 from app.export.times import PACK_ZONE, in_zone, short_zone_time, utc_instant, zone_date
 from app.services.media_types import accepted
@@ -316,10 +316,7 @@ def build(
         "audit.json": _audit_json(content.audit_events),
         "signing-key.pub": public_key_pem(public_key),
     }
-    for item in content.evidence:
-        small[sidecar_path(paths[item.id])] = sidecar(
-            content, item, exhibits[item.id], paths[item.id], folder
-        )
+    small |= sidecars(content, exhibits, paths, folder)
     files = [
         {"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         for path, data in small.items()

@@ -8,22 +8,48 @@ a second folder: the pack would double in size for files that are already side b
 """
 
 import json
+import uuid
 from typing import Any
 
 from app.export.content import PackContent
 from app.export.times import short_zone_time, utc_instant
 from app.models.evidence import EvidencePublic
+from app.models.incident import IncidentPublic
 
 
 def sidecar_path(path: str) -> str:
     return f"{path}.json"
 
 
-def sidecar(
-    content: PackContent, item: EvidencePublic, exhibit: str, path: str, folder: str
+def sidecars(
+    content: PackContent, exhibits: dict[uuid.UUID, str], paths: dict[uuid.UUID, str], folder: str
+) -> dict[str, bytes]:
+    """Every original's sidecar, by its path in the pack."""
+    incidents = {incident.id: incident for incident in content.incidents}
+    references = content.crime_references
+    return {
+        sidecar_path(paths[item.id]): _sidecar(
+            content,
+            item,
+            exhibits[item.id],
+            paths[item.id],
+            folder,
+            [incidents[i] for i in item.incident_ids if i in incidents],
+            references,
+        )
+        for item in content.evidence
+    }
+
+
+def _sidecar(
+    content: PackContent,
+    item: EvidencePublic,
+    exhibit: str,
+    path: str,
+    folder: str,
+    linked: list[IncidentPublic],
+    references: list[str],
 ) -> bytes:
-    incidents = {i.id: i for i in content.incidents}
-    linked = [incidents[i] for i in item.incident_ids if i in incidents]
     value: dict[str, Any] = {
         "exhibit": exhibit,
         "file": path.rsplit("/", 1)[-1],
@@ -54,7 +80,7 @@ def sidecar(
             for incident in linked
         ],
         "case": content.case_label,
-        "crime_references": content.crime_references,
+        "crime_references": references,
         "pack": folder,
         "verify": "sha256sum of the file must equal sha256; the pack's SHA256SUMS, signed, "
         "lists both this file and the original (see README.txt)",
