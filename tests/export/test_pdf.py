@@ -78,15 +78,23 @@ def test_the_server_loads_the_pdf_library_only_when_a_pack_is_made() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_characters_the_font_lacks_are_not_named_in_the_log(
-    victim: TestClient, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_characters_the_font_lacks_are_not_named_in_the_log(victim: TestClient) -> None:
     """fpdf2 warns of missing glyphs by printing them: the person's words would be in the
     server's log."""
     log_incident(victim, description="他在门口等我 🙂 then he left")
-    with caplog.at_level(logging.DEBUG):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append  # type: ignore[method-assign]
+    fpdf_log = logging.getLogger("fpdf.output")
+    level = fpdf_log.level
+    fpdf_log.addHandler(handler)
+    fpdf_log.setLevel(logging.DEBUG)
+    try:
         export(victim)
-    messages = " ".join(record.getMessage() for record in caplog.records)
+    finally:
+        fpdf_log.removeHandler(handler)
+        fpdf_log.setLevel(level)
+    messages = " ".join(record.getMessage() for record in records)
     assert "lacks glyphs for some characters" in messages
     for character in "他在门口等我🙂":
         assert character not in messages
