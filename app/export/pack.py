@@ -124,6 +124,8 @@ def _timeline_rows(
     for item in content.evidence:
         data = item.model_dump(mode="json", by_alias=True)
         data["exhibit"], data["path"] = exhibits[item.id], paths[item.id]
+        if item.id in content.capture_notes:  # captured_at was read in the pack's zone
+            data["capture_note"] = content.capture_notes[item.id]
         rows.append(
             {
                 "kind": "evidence",

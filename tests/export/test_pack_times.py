@@ -154,6 +154,9 @@ def test_a_photo_with_no_zone_in_its_exif_is_read_as_uk_time(
     items = json.loads(pack.members["timeline.json"])["items"]
     photo = next(i for i in items if i["data"].get("original_filename") == AUGUST_PHOTO)
     assert photo["data"]["captured_at"] == "2026-08-03T06:05:00Z"
+    assert photo["data"]["capture_note"] == (
+        "the file gives no time zone, so it is read as UK time"
+    )
     assert photo["at"] == "2026-08-03T06:05:00Z"
     assert photo["uk_time"] == "03 Aug 2026 07:05 BST"
     # Placed before the incident of 22:15 BST that day, not an hour later.
