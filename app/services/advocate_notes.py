@@ -18,7 +18,7 @@ from app.models.advocate_note import (
 from app.models.share import Share
 from app.models.types import utcnow
 from app.models.user import User
-from app.services import audit, identities, sealing, search
+from app.services import audit, identities, records, sealing, search
 
 KIND = "advocate_note"
 TABLE = AdvocateNote.__tablename__
@@ -44,6 +44,10 @@ def write(
             if body_of(sealing.sealer(db, existing.owner_id), existing) != body.body:
                 raise Conflict("A different note was already saved with this id.")
             return existing, False
+        if records.id_in_use(db, body.id):
+            # Another person's record (or a note of another advocate's): a note must never take
+            # over its id, which would also replace its search entry. Say nothing about which.
+            raise Conflict("This id cannot be used. Make a new one.")
     now = utcnow()
     note = AdvocateNote(
         owner_id=share.victim_id,

@@ -109,7 +109,7 @@ def _first_revision(db: Session, kind: RecordKind[R, F], record: R) -> dict[str,
     return _opened(db, first)
 
 
-def _id_in_use(db: Session, record_id: uuid.UUID) -> bool:
+def id_in_use(db: Session, record_id: uuid.UUID) -> bool:
     """Ids are one space across every kind of record: the search index and the audit trail
     know a record by its id alone, so two records must never share one."""
     return any(
@@ -146,7 +146,7 @@ def create(
         existing = db.exec(scoped(kind, owner.id).where(kind.model.id == record_id)).first()
         if existing is not None:
             return _repeated(db, kind, existing, fields), False
-        if _id_in_use(db, record_id):
+        if id_in_use(db, record_id):
             # Someone else's record, or one of another kind: say nothing about which.
             raise Conflict("This id cannot be used. Make a new one.")
     now = utcnow()

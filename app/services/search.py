@@ -49,6 +49,8 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import ColumnClause, UnaryExpression
 from sqlmodel import Session
 
+from app.errors import Conflict
+
 # Words as the user typed them; everything else is a separator. Tokens are letters only, and
 # are quoted anyway, so nothing a user typed is ever parsed as query syntax.
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -85,17 +87,26 @@ _SIMPLE: ColumnClause[Any] = literal_column("'simple'")
 
 # One statement for both dialects: the record id is unique, so a record indexed again (an
 # amendment) replaces its text, and a new record is a plain insert with no delete before it.
+# Only the same owner's entry of the same kind is replaced: a client-chosen id that collides
+# with someone else's record must never overwrite her entry (index() then refuses the id).
 # On SQLite the triggers of migration 0004 bring the FTS5 index along.
 _UPSERT = text(
     "INSERT INTO search_documents (record_id, owner_id, kind, body) "
     "VALUES (:record_id, :owner_id, :kind, :body) "
-    "ON CONFLICT (record_id) DO UPDATE SET body = excluded.body"
+    "ON CONFLICT (record_id) DO UPDATE SET body = excluded.body "
+    "WHERE search_documents.owner_id = excluded.owner_id "
+    "AND search_documents.kind = excluded.kind"
 ).bindparams(bindparam("record_id", type_=Uuid()), bindparam("owner_id", type_=Uuid()))
 
 
 def index(db: Session, *, kind: str, record_id: uuid.UUID, owner_id: uuid.UUID, body: str) -> None:
-    """(Re)index one record, in the caller's transaction."""
-    db.execute(_UPSERT, document(kind=kind, record_id=record_id, owner_id=owner_id, body=body))
+    """(Re)index one record, in the caller's transaction. An id whose entry belongs to another
+    owner or kind is refused (Conflict), its entry left as it was."""
+    result = db.execute(
+        _UPSERT, document(kind=kind, record_id=record_id, owner_id=owner_id, body=body)
+    )
+    if getattr(result, "rowcount", 1) == 0:
+        raise Conflict("This id cannot be used. Make a new one.")
 
 
 def document(*, kind: str, record_id: uuid.UUID, owner_id: uuid.UUID, body: str) -> dict[str, Any]:
