@@ -25,6 +25,15 @@ class Environment(StrEnum):
     production = "production"
 
 
+class PasswordHashing(StrEnum):
+    # Argon2id at the OWASP Password Storage Cheat Sheet's first option (services/passwords.py).
+    standard = "standard"
+    # Argon2id at its smallest legal cost, for the test suite: thousands of accounts are made and
+    # signed in there, and a deliberately slow hash is not what most tests are about. Refused in
+    # production.
+    minimal = "minimal"
+
+
 class ConfigurationError(RuntimeError):
     """The service must not start with these settings."""
 
@@ -72,6 +81,9 @@ class Settings(BaseSettings):
     # Ed25519 private key, PEM (PKCS#8).
     signing_key: SecretStr | None = None
 
+    # Only the test suite sets this; production refuses anything but the standard cost.
+    password_hashing: PasswordHashing = PasswordHashing.standard
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:
@@ -94,6 +106,11 @@ class Settings(BaseSettings):
                 raise ConfigurationError(
                     "production needs WAYMARK_PUBLIC_URL to be an https:// address, "
                     "because session cookies are only sent over HTTPS"
+                )
+            if self.password_hashing is not PasswordHashing.standard:
+                raise ConfigurationError(
+                    "production hashes passwords at the standard cost: "
+                    "WAYMARK_PASSWORD_HASHING=minimal is for the test suite only"
                 )
         return self
 

@@ -40,7 +40,7 @@ from app.config import Settings
 from app.db import make_engine
 from app.keys import load_keys
 from app.logs import configure_logging
-from app.services import sealing
+from app.services import passwords, sealing
 from app.services.auth_sessions import Lifetimes
 from app.services.evidence import Limits
 from app.services.logins import LoginGuard
@@ -53,6 +53,7 @@ API_PREFIX = "/api/v1"
 def build_runtime(settings: Settings) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     keys = load_keys(settings)
+    passwords.use(settings.password_hashing)
     throttle: Throttle = (
         RedisThrottle.from_url(settings.redis_url) if settings.redis_url else MemoryThrottle()
     )

@@ -4,6 +4,10 @@
 suite on a new database created on the local PostgreSQL server for this run and dropped after.
 An unreachable PostgreSQL or Redis skips with a reason on a developer's machine and fails the
 run when CI=true.
+
+Passwords are hashed with Argon2id at its smallest cost (WAYMARK_PASSWORD_HASHING=minimal):
+the suite makes thousands of accounts, and a hash that is slow on purpose is what most tests
+are not about. A test that is about it says so with `@pytest.mark.real_password_hashing`.
 """
 
 import os
@@ -18,13 +22,13 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.config import Settings
+from app.config import PasswordHashing, Settings
 from app.db import make_engine, normalise_database_url
 from app.keys import load_keys
 from app.main import create_app
 from app.migrations.runner import upgrade_to_head
 from app.models import ALL_TABLES
-from app.services import sealing
+from app.services import passwords, sealing
 from tests.seaweed import s3_endpoint, s3_url
 from tests.support import missing_service
 
@@ -94,13 +98,28 @@ def _share_keys(application: FastAPI, engine: Engine) -> None:
     sealing.register_keys(engine, application.state.runtime.keys)
 
 
+@pytest.fixture(autouse=True)
+def password_hashing(request: pytest.FixtureRequest) -> Iterator[PasswordHashing]:
+    """The cost passwords are hashed at in this test: minimal unless it asks for the real one.
+
+    Set for the process too, for tests that call the services without an app; an app applies
+    its own settings' cost when it is built.
+    """
+    real = request.node.get_closest_marker("real_password_hashing") is not None
+    chosen = PasswordHashing.standard if real else PasswordHashing.minimal
+    passwords.use(chosen)
+    yield chosen
+    passwords.use(PasswordHashing.standard)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(tmp_path: Path, database_url: str, password_hashing: PasswordHashing) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
         environment="development",  # type: ignore[arg-type]
         static_dir=tmp_path / "no-pwa",
+        password_hashing=password_hashing,
     )
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -27,7 +26,7 @@ from sqlmodel import Session
 
 from app.models.organisation import Organisation
 from app.models.user import Role
-from app.services import accounts, passwords
+from app.services import accounts
 from tests.conftest import ClientFactory
 
 PASSWORD = "lantern orchard velvet compass"
@@ -377,15 +376,6 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("get", "/api/v1/cases/{case_id}/exports/pack"): Call(CASE_OBJECT),
     ("get", "/api/v1/org/advocates"): Call(ADMIN_ONLY),
 }
-
-
-@pytest.fixture(autouse=True)
-def light_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each route builds a world of nine accounts; Argon2 at OWASP strength is what makes a
-    login slow on purpose, and it is not what this test is about."""
-    monkeypatch.setattr(
-        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 def _routes(app: FastAPI) -> set[tuple[str, str]]:

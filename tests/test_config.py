@@ -10,9 +10,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import SecretStr, ValidationError
 
-from app.config import ConfigurationError, Environment, Settings
+from app.config import ConfigurationError, Environment, PasswordHashing, Settings
 from app.keys import load_keys
 from app.main import build_runtime, create_app
+from app.services import passwords
 from tests.factories.settings import production_settings, signing_key, symmetric_key
 
 
@@ -77,6 +78,49 @@ def test_production_refuses_to_start_without_an_https_public_url(
             secret_key=symmetric_key(),
             signing_key=signing_key(),
         )
+
+
+def test_production_refuses_the_tests_minimal_password_hashing(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="WAYMARK_PASSWORD_HASHING"):
+        Settings(
+            environment=Environment.production,
+            public_url="https://waymark.example",
+            data_dir=tmp_path,
+            master_key=symmetric_key(),
+            secret_key=symmetric_key(),
+            signing_key=signing_key(),
+            password_hashing=PasswordHashing.minimal,
+        )
+
+
+def test_production_refuses_minimal_password_hashing_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WAYMARK_ENVIRONMENT", "production")
+    monkeypatch.setenv("WAYMARK_PUBLIC_URL", "https://waymark.example")
+    monkeypatch.setenv("WAYMARK_MASTER_KEY", symmetric_key().get_secret_value())
+    monkeypatch.setenv("WAYMARK_SECRET_KEY", symmetric_key().get_secret_value())
+    monkeypatch.setenv("WAYMARK_SIGNING_KEY", signing_key().get_secret_value())
+    monkeypatch.setenv("WAYMARK_PASSWORD_HASHING", "minimal")
+
+    with pytest.raises(ConfigurationError, match="WAYMARK_PASSWORD_HASHING"):
+        Settings()
+
+
+def test_the_standard_password_hashing_is_the_default() -> None:
+    assert Settings().password_hashing is PasswordHashing.standard
+
+
+def test_a_production_server_hashes_at_the_standard_cost(tmp_path: Path, database_url: str) -> None:
+    # The suite runs at the minimal cost (tests/conftest.py); building the server sets its own.
+    assert passwords.in_use() is PasswordHashing.minimal
+    runtime = build_runtime(production_settings(tmp_path / "data", database_url))
+    runtime.engine.dispose()
+
+    assert passwords.in_use() is PasswordHashing.standard
+    assert passwords.hash_password("lantern orchard velvet compass").startswith(
+        "$argon2id$v=19$m=19456,t=2,p=1$"
+    )
 
 
 def test_production_with_everything_set_starts_with_secure_cookie_names(

@@ -309,6 +309,7 @@ def test_login_refuses_a_deactivated_account_like_any_other_failure(
     _assert_signed_out(client)
 
 
+@pytest.mark.real_password_hashing
 def test_login_rehashes_a_password_stored_with_old_parameters(
     client: TestClient, make_client: ClientFactory, db_engine: Engine
 ) -> None:
@@ -328,6 +329,7 @@ def test_login_rehashes_a_password_stored_with_old_parameters(
     assert passwords.verify_password(stored.password_hash, STRONG_PASSWORD)
 
 
+@pytest.mark.real_password_hashing
 def test_login_leaves_a_current_hash_alone(
     client: TestClient, make_client: ClientFactory, db_engine: Engine
 ) -> None:

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from PIL import ExifTags, Image, TiffImagePlugin
 
 from app.config import Settings
+from app.services import passwords
 from app.storage.local import LocalBlobStore
 from app.storage.s3 import S3BlobStore
 
@@ -45,6 +46,7 @@ def evidence_settings(
         "environment": "development",
         "static_dir": data_dir.parent / "no-pwa",
         "storage_url": storage_url,
+        "password_hashing": passwords.in_use(),  # the test's cost (tests/conftest.py)
     }
     return Settings(**(values | overrides))
 

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import SecretStr
 
 from app.config import Environment, Settings
+from app.services import passwords
 
 
 def symmetric_key() -> SecretStr:
@@ -50,4 +51,6 @@ def development_settings(
         database_url=database_url,
         static_dir=data_dir / "no-pwa",
         redis_url=redis_url,
+        # The cost this test hashes at (tests/conftest.py): minimal unless it asked for the real.
+        password_hashing=passwords.in_use(),
     )

@@ -6,9 +6,13 @@ import unicodedata
 import pytest
 from argon2 import PasswordHasher, Type
 
+from app.config import PasswordHashing
 from app.errors import InvalidInput
 from app.services import passwords
 from app.services.accounts import personal_words
+
+# These tests are about the hash production uses, not the suite's cheap one (tests/conftest.py).
+pytestmark = pytest.mark.real_password_hashing
 
 # Where ASCII's printable characters sit again as full-width forms (U+FF01…).
 _FULL_WIDTH_OFFSET = 0xFEE0
@@ -196,3 +200,38 @@ def test_an_old_hash_still_verifies() -> None:
 def test_spending_verify_time_on_an_unknown_email_does_not_raise() -> None:
     passwords.spend_verify_time("anything at all")
     passwords.spend_verify_time("")
+
+
+# --- the test suite's minimal cost --------------------------------------------------------------
+
+
+def test_the_minimal_cost_is_still_argon2id_at_its_least() -> None:
+    passwords.use(PasswordHashing.minimal)
+
+    hashed = passwords.hash_password("lantern orchard velvet compass")
+
+    assert hashed.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    assert passwords.verify_password(hashed, "lantern orchard velvet compass")
+    assert not passwords.verify_password(hashed, "lantern orchard velvet compasS")
+
+
+def test_changing_cost_rehashes_what_was_made_at_the_other() -> None:
+    standard = passwords.hash_password("lantern orchard velvet compass")
+    passwords.use(PasswordHashing.minimal)
+    minimal = passwords.hash_password("lantern orchard velvet compass")
+
+    assert passwords.in_use() is PasswordHashing.minimal
+    assert passwords.verify_password(standard, "lantern orchard velvet compass")
+    assert passwords.needs_rehash(standard)
+    passwords.use(PasswordHashing.standard)
+    assert passwords.needs_rehash(minimal)
+    assert not passwords.needs_rehash(standard)
+
+
+def test_the_decoy_is_made_at_the_cost_in_use() -> None:
+    # An unknown email must cost what a wrong password costs, so the decoy follows the setting.
+    passwords.use(PasswordHashing.minimal)
+    passwords.spend_verify_time("anything at all")
+    passwords.use(PasswordHashing.standard)
+
+    assert passwords._decoy_hash().startswith("$argon2id$v=19$m=19456,t=2,p=1$")
