@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.conftest import ClientFactory
-from tests.test_authorization_matrix import build_world, light_password_hashing  # noqa: F401
+from tests.test_authorization_matrix import build_world
 
 CHECKS = [
     not_a_server_error,
