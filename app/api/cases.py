@@ -26,8 +26,9 @@ from app.services.downloads import RangeNotSatisfiable, parse_range
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
-# Routes that show the victim's records: each look goes on their trail, so the request writes.
-# (The caseload and the notes list show only what the advocate already has, so they only read.)
+# Routes that show the victim's records, or what is in them (the caseload's counts and last
+# activity): each look goes on their trail, so the request writes. (The notes list shows only
+# what the advocate wrote, so it only reads.)
 RECORDS_A_VIEW = [Depends(writes_on_read)]
 
 
@@ -47,9 +48,9 @@ def shared_case(case_id: uuid.UUID, advocate: CurrentAdvocate, db: SessionDep) -
 SharedCase = Annotated[Case, Depends(shared_case)]
 
 
-@router.get("", response_model=Page[CasePublic])
+@router.get("", response_model=Page[CasePublic], dependencies=RECORDS_A_VIEW)
 def list_cases(advocate: CurrentAdvocate, db: SessionDep) -> Page[CasePublic]:
-    """The people who have shared their log with you."""
+    """The people who have shared their log with you (each sees that you looked)."""
     return Page(items=sharing.cases(db, advocate))
 
 

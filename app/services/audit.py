@@ -51,6 +51,7 @@ _PHRASES: dict[str, str] = {
     "evidence.viewed": "looked at a file's details",
     "incident.viewed": "looked at an incident",
     "case.viewed": "viewed your timeline",
+    "case.summary_viewed": "saw how many records your log has and when it last changed",
     "share.created": "shared your log with an advocate",
     "share.revoked": "stopped sharing your log with an advocate",
     "note.created": "wrote a note on your case",

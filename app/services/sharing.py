@@ -229,6 +229,8 @@ def case_counts(db: Session, share: Share) -> tuple[dict[str, int], datetime | N
 
 
 def cases(db: Session, advocate: User) -> list[CasePublic]:
+    """The advocate's caseload. Its counts and last activity tell of each victim's log, so
+    listing it is a look at every case, on each victim's trail like any other."""
     rows = db.exec(
         select(Share, User)
         .join(User, col(User.id) == col(Share.victim_id))
@@ -239,7 +241,10 @@ def cases(db: Session, advocate: User) -> list[CasePublic]:
         )
         .order_by(col(Share.created_at))
     ).all()
-    return [case_public(db, share, victim) for share, victim in rows]
+    listed = [case_public(db, share, victim) for share, victim in rows]
+    for share, _ in rows:
+        viewed(db, share, advocate, "case.summary_viewed", "share", share.id)
+    return listed
 
 
 def case_public(db: Session, share: Share, victim: User) -> CasePublic:

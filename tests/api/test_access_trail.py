@@ -18,12 +18,14 @@ from tests.factories.evidence import png_screenshot, upload_evidence
 from tests.factories.records import AUDIT, INCIDENTS, log_incident, read, withdraw
 from tests.factories.sharing import (
     ADVOCATE_NAME,
+    CASES,
     ORGANISATION,
     case_url,
     revoke,
     share_with,
     shared_case,
     signed_in_staff,
+    signed_in_victim,
     write_note,
 )
 
@@ -136,6 +138,38 @@ def test_a_note_is_one_event_even_when_sent_twice(case: Case) -> None:
     assert event["target_id"] == note_id
     _by_sam(event, case)
     _assert_valid(case.victim)
+
+
+def test_listing_the_caseload_is_a_look_at_every_case_on_it(
+    case: Case, app: FastAPI, make_client: ClientFactory
+) -> None:
+    """The caseload gives each case's counts and last activity: each victim sees that look."""
+    other_victim = signed_in_victim(make_client, "Robin")
+    share_with(other_victim, case.advocate)
+    seq, other_seq = _head(case.victim), _head(other_victim)
+
+    listed = case.advocate.get(CASES)
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 2
+
+    for victim, since, case_id in (
+        (case.victim, seq, case.case_id),
+        (other_victim, other_seq, listed.json()["items"][1]["id"]),
+    ):
+        (event,) = _after(victim, since)
+        assert event["action"] == "case.summary_viewed"
+        assert event["description"] == (
+            f"{SAM} saw how many records your log has and when it last changed."
+        )
+        assert (event["target_kind"], event["target_id"]) == ("share", case_id)
+        _by_sam(event, case)
+        _assert_valid(victim)
+
+
+def test_the_case_detail_with_its_counts_is_a_look(case: Case) -> None:
+    seq = _head(case.victim)
+    detail = case.advocate.get(case_url(case.case_id))
+    assert detail.status_code == 200 and "counts" in detail.json()
+    assert [e["action"] for e in _after(case.victim, seq)] == ["case.viewed"]
 
 
 def test_reading_their_own_notes_or_refused_reads_add_nothing(case: Case) -> None:
