@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.config import PasswordHashing, Settings
+from app.config import Environment, PasswordHashing, Settings
 from app.db import make_engine, normalise_database_url
 from app.keys import load_keys
 from app.main import create_app
@@ -117,7 +117,7 @@ def settings(tmp_path: Path, database_url: str, password_hashing: PasswordHashin
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
-        environment="development",  # type: ignore[arg-type]
+        environment=Environment.development,
         static_dir=tmp_path / "no-pwa",
         password_hashing=password_hashing,
     )

@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import Engine, text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.models.organisation import Organisation
 from app.models.user import Role
@@ -76,9 +76,7 @@ def _photo() -> bytes:
 def _staff(app: FastAPI, organisation: str, role: Role) -> str:
     email = f"{role}-{uuid.uuid4().hex[:8]}@example.org"
     with Session(app.state.runtime.engine) as db:
-        found = db.exec(
-            Organisation.__table__.select().where(Organisation.__table__.c.name == organisation)
-        ).first()  # type: ignore[attr-defined]
+        found = db.exec(select(Organisation).where(Organisation.name == organisation)).first()
         if found is None:
             org = Organisation(name=organisation)
             db.add(org)
@@ -193,28 +191,31 @@ def build_world(app: FastAPI, make_client: ClientFactory) -> World:
     return world
 
 
-# Who may call what. Routes are grouped by the dependency that guards them.
-PUBLIC = {role: "ok" for role in ROLES}
-SIGNED_IN = {"anonymous": 401, "deactivated_advocate": 401} | {
+# Who may call what: a status code, or "ok" for any 2xx. Routes are grouped by the dependency
+# that guards them.
+Expected = dict[str, int | str]
+PUBLIC: Expected = {role: "ok" for role in ROLES}
+SIGNED_IN: Expected = {"anonymous": 401, "deactivated_advocate": 401} | {
     r: "ok" for r in ROLES if r not in ("anonymous", "deactivated_advocate")
 }
-VICTIM_COLLECTION = {
+VICTIM_COLLECTION: Expected = {
     "anonymous": 401,
     "deactivated_advocate": 401,
     "owner": "ok",
     "other_victim": "ok",
-} | {
-    r: 403
-    for r in (
-        "shared_advocate",
-        "same_org_advocate",
-        "other_org_advocate",
-        "revoked_advocate",
-        "admin",
-    )
+    **{
+        r: 403
+        for r in (
+            "shared_advocate",
+            "same_org_advocate",
+            "other_org_advocate",
+            "revoked_advocate",
+            "admin",
+        )
+    },
 }
-VICTIM_OBJECT = VICTIM_COLLECTION | {"other_victim": 404}
-ADVOCATE_ONLY = {
+VICTIM_OBJECT: Expected = VICTIM_COLLECTION | {"other_victim": 404}
+ADVOCATE_ONLY: Expected = {
     "anonymous": 401,
     "deactivated_advocate": 401,
     "owner": 403,
@@ -224,23 +225,28 @@ ADVOCATE_ONLY = {
     r: "ok"
     for r in ("shared_advocate", "same_org_advocate", "other_org_advocate", "revoked_advocate")
 }
-CASE_OBJECT = ADVOCATE_ONLY | {
+CASE_OBJECT: Expected = ADVOCATE_ONLY | {
     "same_org_advocate": 404,
     "other_org_advocate": 404,
     "revoked_advocate": 404,
 }
-ADMIN_ONLY = {"anonymous": 401, "deactivated_advocate": 401, "admin": "ok"} | {
-    r: 403
-    for r in (
-        "owner",
-        "other_victim",
-        "shared_advocate",
-        "same_org_advocate",
-        "other_org_advocate",
-        "revoked_advocate",
-    )
+ADMIN_ONLY: Expected = {
+    "anonymous": 401,
+    "deactivated_advocate": 401,
+    "admin": "ok",
+    **{
+        r: 403
+        for r in (
+            "owner",
+            "other_victim",
+            "shared_advocate",
+            "same_org_advocate",
+            "other_org_advocate",
+            "revoked_advocate",
+        )
+    },
 }
-OWN_SESSION = SIGNED_IN | {
+OWN_SESSION: Expected = SIGNED_IN | {
     r: 404 for r in ROLES if r not in ("anonymous", "deactivated_advocate", "owner")
 }
 
@@ -250,7 +256,7 @@ INCIDENT = {"occurred_at": "2026-11-04T09:00:00+00:00", "behaviours": ["followin
 
 @dataclass(frozen=True)
 class Call:
-    expect: dict[str, int | str]
+    expect: Mapping[str, int | str]
     json: Body | None = None
     headers: dict[str, str] = field(default_factory=dict)
     files: bool = False

@@ -8,6 +8,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -64,7 +65,7 @@ def _jpeg_with_many_app_segments() -> bytes:
     return base[:2] + filler + base[2:]
 
 
-def _upload(client: TestClient, name: str, data: bytes) -> object:
+def _upload(client: TestClient, name: str, data: bytes) -> httpx2.Response:
     return client.post(EVIDENCE, files={"file": (name, data, "image/jpeg")})
 
 

@@ -46,7 +46,9 @@ def _after(victim: TestClient, seq: int) -> list[dict[str, Any]]:
 
 
 def _head(victim: TestClient) -> int:
-    return _trail(victim)[-1]["seq"]
+    seq = _trail(victim)[-1]["seq"]
+    assert isinstance(seq, int), seq
+    return seq
 
 
 def _assert_valid(victim: TestClient) -> None:

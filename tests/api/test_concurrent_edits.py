@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from app import db as app_db
 from app.api.faults import known_failure, write_conflict
 from app.errors import ConcurrentWrite
-from app.models import Incident, User
+from app.models import ALL_TABLES
 from tests.factories.accounts import assert_problem, register
 from tests.factories.records import (
     AUDIT,
@@ -90,15 +90,15 @@ def _both_held(engine: Engine, app: FastAPI, hold: Table, key: uuid.UUID) -> Ite
         return
     path = make_url(str(engine.url)).database
     assert path
-    holder = sqlite3.connect(path, isolation_level=None)
+    write_holder = sqlite3.connect(path, isolation_level=None)
     try:
-        holder.execute("BEGIN IMMEDIATE")
+        write_holder.execute("BEGIN IMMEDIATE")
         gate = app_db._write_gates[app.state.runtime.engine]
         yield
         _wait_until(lambda: gate.waiting == 1, "the second request to queue behind the first")
-        holder.execute("ROLLBACK")
+        write_holder.execute("ROLLBACK")
     finally:
-        holder.close()
+        write_holder.close()
 
 
 def _race(
@@ -136,7 +136,7 @@ def test_two_amendments_at_one_revision_never_500(
     first, second = _race(
         db_engine,
         app,
-        Incident.__table__,
+        ALL_TABLES.tables["incidents"],
         uuid.UUID(incident["id"]),
         [
             lambda: client.patch(url, json=LOCATION_CHANGE),
@@ -194,7 +194,7 @@ def test_one_client_id_created_twice_at_once_saves_one_record(
     first, second = _race(
         db_engine,
         app,
-        User.__table__,  # PostgreSQL: both inserts wait to check the record's owner
+        ALL_TABLES.tables["users"],  # PostgreSQL: both inserts wait to check the record's owner
         uuid.UUID(victim["id"]),
         [lambda: client.post(INCIDENTS, json=body), lambda: client.post(INCIDENTS, json=body)],
     )

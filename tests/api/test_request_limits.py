@@ -3,6 +3,7 @@ be served answered 416 rather than 500."""
 
 import asyncio
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -61,7 +62,7 @@ def _call(app: FastAPI, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[
         pulled += CHUNK
         return {"type": "http.request", "body": b"x" * CHUNK, "more_body": True}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]

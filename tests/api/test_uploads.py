@@ -5,7 +5,7 @@ import errno
 import hashlib
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -452,7 +452,7 @@ def _patch_as_served(
     async def receive() -> dict[str, Any]:
         return messages.pop(0) if messages else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
 
@@ -470,13 +470,17 @@ def _patch_as_served(
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
-    anyio.run(app, scope, receive, send)
+
+    async def call() -> None:
+        await app(scope, receive, send)
+
+    anyio.run(call)
     return statuses[0] if statuses else None
 
 
 def _chunked(data: bytes, sizes: list[int]) -> list[bytes]:
     """`data` cut into chunks of the given sizes, over and over."""
-    chunks = []
+    chunks: list[bytes] = []
     start = 0
     while start < len(data):
         size = sizes[len(chunks) % len(sizes)]

@@ -78,13 +78,22 @@ def test_the_server_loads_the_pdf_library_only_when_a_pack_is_made() -> None:
     assert result.returncode == 0, result.stderr
 
 
+class _KeptRecords(logging.Handler):
+    """Keeps every record it is given, for reading back."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def test_characters_the_font_lacks_are_not_named_in_the_log(victim: TestClient) -> None:
     """fpdf2 warns of missing glyphs by printing them: the person's words would be in the
     server's log."""
     log_incident(victim, description="他在门口等我 🙂 then he left")
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler(logging.DEBUG)
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler = _KeptRecords()
     fpdf_log = logging.getLogger("fpdf.output")
     level = fpdf_log.level
     fpdf_log.addHandler(handler)
@@ -94,7 +103,7 @@ def test_characters_the_font_lacks_are_not_named_in_the_log(victim: TestClient) 
     finally:
         fpdf_log.removeHandler(handler)
         fpdf_log.setLevel(level)
-    messages = " ".join(record.getMessage() for record in records)
+    messages = " ".join(record.getMessage() for record in handler.records)
     assert "lacks glyphs for some characters" in messages
     for character in "他在门口等我🙂":
         assert character not in messages
