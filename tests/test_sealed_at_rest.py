@@ -275,28 +275,28 @@ def _as_before_sealing(app: FastAPI) -> None:
             user.email_lookup = None
             db.add(user)
         for incident in db.exec(select(Incident)).all():
-            fields = incidents.read(db, incident)
+            incident_fields = incidents.read(db, incident)
             for name in incidents.SEALED:
-                setattr(incident, name, getattr(fields, name))
+                setattr(incident, name, getattr(incident_fields, name))
             db.add(incident)
         for note in db.exec(select(ImpactNote)).all():
-            public = impact_notes.to_public(db, [note])[0]
-            note.description = public.description
-            note.withdrawn_reason = public.withdrawn_reason
+            note_public = impact_notes.to_public(db, [note])[0]
+            note.description = note_public.description
+            note.withdrawn_reason = note_public.withdrawn_reason
             db.add(note)
         for report in db.exec(select(PoliceReport)).all():
-            fields = police_reports.read(db, report)
+            report_fields = police_reports.read(db, report)
             for name in police_reports.SEALED:
-                setattr(report, name, getattr(fields, name))
-            if fields.crime_reference:
-                report.crime_reference_key = crime_reference_key(fields.crime_reference)
+                setattr(report, name, getattr(report_fields, name))
+            if report_fields.crime_reference:
+                report.crime_reference_key = crime_reference_key(report_fields.crime_reference)
             db.add(report)
         for item in db.exec(select(Evidence)).all():
-            public = evidence.to_public(db, [item])[0]
-            item.description = public.description
-            item.original_filename = public.original_filename
-            item.sha256 = public.sha256
-            item.file_metadata = public.file_metadata
+            evidence_public = evidence.to_public(db, [item])[0]
+            item.description = evidence_public.description
+            item.original_filename = evidence_public.original_filename
+            item.sha256 = evidence_public.sha256
+            item.file_metadata = evidence_public.file_metadata
             db.add(item)
         for advocate_note in db.exec(select(AdvocateNote)).all():
             advocate_note.body = advocate_notes.body_of(

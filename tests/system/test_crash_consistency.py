@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -58,7 +59,7 @@ def _upload_forever(base: str, cookies: httpx.Cookies, stop: threading.Event) ->
                 },
             )
 
-            def body() -> object:
+            def body() -> Iterator[bytes]:
                 yield b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
                 while not stop.is_set():
                     yield os.urandom(256 * 1024)
@@ -66,7 +67,7 @@ def _upload_forever(base: str, cookies: httpx.Cookies, stop: threading.Event) ->
             client.patch(
                 created.headers["Location"],
                 content=body(),
-                headers={  # type: ignore[arg-type]
+                headers={
                     "Tus-Resumable": "1.0.0",
                     "Upload-Offset": "0",
                     "Content-Type": "application/offset+octet-stream",
