@@ -368,10 +368,15 @@ def _captures_in_pack_zone(
     for item in items:
         zone_known = item.file_metadata.get("capture_time_zone_known")
         if item.captured_at is not None and zone_known is False:
-            wall = wall_time_in_zone(item.captured_at.astimezone(UTC), PACK_ZONE)
             zone_words = "the file gives no time zone, so it is read as UK time"
-            notes[item.id] = f"{zone_words}; {wall.note}" if wall.note else zone_words
-            item = item.model_copy(update={"captured_at": wall.instant})
+            if item.file_metadata.get("capture_time_zone_assumed"):
+                # Read as UK time when it was kept (services/file_metadata.py).
+                notes[item.id] = zone_words
+            else:
+                # Kept before that, as its clock reading taken as UTC.
+                wall = wall_time_in_zone(item.captured_at.astimezone(UTC), PACK_ZONE)
+                notes[item.id] = f"{zone_words}; {wall.note}" if wall.note else zone_words
+                item = item.model_copy(update={"captured_at": wall.instant})
         placed.append(item)
     placed.sort(key=lambda e: ((e.captured_at or e.uploaded_at).astimezone(UTC), str(e.id)))
     return placed, notes

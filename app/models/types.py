@@ -2,10 +2,16 @@
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+# Where the people this service is for live, so what a clock with no zone means: a phone writes
+# its own clock into a photo's EXIF, and in the UK that is BST in summer and GMT in winter.
+LOCAL_ZONE_NAME = "Europe/London"
+LOCAL_ZONE = ZoneInfo(LOCAL_ZONE_NAME)
 
 
 def utcnow() -> datetime:

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from app.models.types import LOCAL_ZONE, LOCAL_ZONE_NAME
+
 if TYPE_CHECKING:
     from PIL.Image import Image as PillowImage
 
@@ -81,8 +83,9 @@ def _exif_time(text: Any, offset: Any) -> tuple[datetime | None, bool]:
         hours, minutes = int(offset[1:3]), int(offset[4:6])
         zone = timezone(sign * timedelta(hours=hours, minutes=minutes))
         return moment.replace(tzinfo=zone), True
-    # No zone in the file: read as UTC and say so, rather than guess the victim's.
-    return moment.replace(tzinfo=UTC), False
+    # No zone in the file: the phone's clock was UK time (LOCAL_ZONE), and the record says it
+    # was assumed. Read as UTC it would show an hour out all summer.
+    return moment.replace(tzinfo=LOCAL_ZONE), False
 
 
 def _gps(gps: dict[int, Any]) -> dict[str, float] | None:
@@ -123,6 +126,8 @@ def _exif_claims(image: "PillowImage") -> FileClaims:
     if moment is not None:
         claims.captured_at = moment
         details["capture_time_zone_known"] = zone_known
+        if not zone_known:
+            details["capture_time_zone_assumed"] = LOCAL_ZONE_NAME
     gps = _gps(exif.get_ifd(ExifTags.IFD.GPSInfo))
     if gps:
         details["gps"] = gps

@@ -247,9 +247,23 @@ def test_a_photo_southwest_of_greenwich_without_a_zone(victim: TestClient) -> No
     claims = PhotoClaims(offset=None, latitude=(33, 51, 54, "S"), longitude=(151, 12, 36, "W"))
     record = upload_evidence(victim, jpeg_photo(claims), filename="x.jpg")
     assert record["metadata"]["gps"] == {"latitude": -33.865, "longitude": -151.21}
-    # No zone in the file: read as UTC, and labelled as not known.
-    assert instant(record["captured_at"]) == datetime(2026, 9, 30, 18, 45, 12, tzinfo=UTC)
+    # No zone in the file: read as UK time (BST on 30 September), and labelled as assumed.
+    assert instant(record["captured_at"]) == datetime(2026, 9, 30, 17, 45, 12, tzinfo=UTC)
     assert record["metadata"]["capture_time_zone_known"] is False
+    assert record["metadata"]["capture_time_zone_assumed"] == "Europe/London"
+
+
+def test_a_winter_photo_without_a_zone_is_read_as_gmt(victim: TestClient) -> None:
+    """The app's timeline shows a zoneless photo at the time its clock said, in UK time: 07:05
+    in August is 06:05Z, and 07:05 in January is 07:05Z."""
+    summer = upload_evidence(
+        victim, jpeg_photo(PhotoClaims(taken="2026:08:03 07:05:00", offset=None)), filename="a.jpg"
+    )
+    winter = upload_evidence(
+        victim, jpeg_photo(PhotoClaims(taken="2026:01:12 07:05:00", offset=None)), filename="b.jpg"
+    )
+    assert instant(summer["captured_at"]) == datetime(2026, 8, 3, 6, 5, tzinfo=UTC)
+    assert instant(winter["captured_at"]) == datetime(2026, 1, 12, 7, 5, tzinfo=UTC)
 
 
 def test_the_type_comes_from_the_bytes_not_from_the_name_or_the_claim(
