@@ -44,7 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check app tests bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy app
+	$(BIN)/mypy app tests bench
 
 pytest-sqlite: $(STAMP)
 	$(BIN)/pytest -q --db=sqlite
