@@ -21,19 +21,18 @@ TABLE = Incident.__tablename__
 # What the victim wrote in their own words: sealed (services/sealing.py).
 SEALED = ("location", "description", "witnesses", "feelings")
 
-_FIELD_ORDER = tuple(IncidentFields.model_fields)
 
-
-def fields_of(sealer: sealing.Sealer, row: Incident | Row[Any]) -> IncidentFields:
+def values_of(sealer: sealing.Sealer, row: Incident | Row[Any]) -> dict[str, Any]:
     """The incident's read model: its fields from its columns (the table model, or a row of
-    them as the timeline reads them), sealed text opened."""
-    opened: dict[str, Any] = {
+    them as the timeline reads them), sealed text opened, in the schema's order (the JSON's),
+    codes as stored. The timeline sends this as it is; fields_of makes the schema of it."""
+    opened = {
         name: sealer.open(
             getattr(row, name), table=TABLE, row_id=row.id, field=name, revision=row.revision
         )
         for name in SEALED
     }
-    values = {
+    return {
         "occurred_at": at_offset(row.occurred_at, row.occurred_at_offset),
         "occurred_until": (
             at_offset(row.occurred_until, row.occurred_until_offset or 0)
@@ -41,12 +40,21 @@ def fields_of(sealer: sealing.Sealer, row: Incident | Row[Any]) -> IncidentField
             else None
         ),
         "time_is_approximate": row.time_is_approximate,
-        "behaviours": [Behaviour(b) for b in row.behaviours],
-        "channel": Channel(row.channel) if row.channel else None,
-        **opened,
+        "location": opened["location"],
+        "behaviours": row.behaviours,
+        "channel": row.channel,
+        "description": opened["description"],
+        "witnesses": opened["witnesses"],
+        "feelings": opened["feelings"],
     }
-    # In the schema's order, which is the order of the JSON.
-    return IncidentFields.model_construct(**{name: values[name] for name in _FIELD_ORDER})
+
+
+def fields_of(sealer: sealing.Sealer, row: Incident | Row[Any]) -> IncidentFields:
+    """values_of as the schema, with its codes as the vocabulary's members."""
+    values = values_of(sealer, row)
+    values["behaviours"] = [Behaviour(b) for b in values["behaviours"]]
+    values["channel"] = Channel(values["channel"]) if values["channel"] else None
+    return IncidentFields.model_construct(**values)
 
 
 def read(db: Session, incident: Incident) -> IncidentFields:

@@ -312,15 +312,15 @@ def _incident_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> list[T
     files = _linked(db, _FILES_OF_INCIDENTS, ids)
     items = []
     for row in rows:
-        fields = incidents.fields_of(sealer, row)
+        values = incidents.values_of(sealer, row)
         data = {
             **records.server_fields(sealer, incidents.TABLE, row),
-            **dict(fields),
+            **values,
             "crime_references": references.get(row.id, []),
             "evidence_ids": files.get(row.id, []),
         }
-        summary = _incident_summary(row.behaviours, fields.description)
-        items.append(_item("incident", fields.occurred_at, summary, data))
+        summary = _incident_summary(row.behaviours, values["description"])
+        items.append(_item("incident", values["occurred_at"], summary, data))
     return items
 
 
