@@ -11,7 +11,8 @@ character it adds, and its text methods encode text a character at a time: a chr
 2,000 incidents took over ten seconds, and even text() costs ~70 µs a line. So lines are laid
 out here with the font's advance widths (remembered a word at a time), and a page's text is
 written as one text object, its glyph codes looked up by str.translate. fpdf2 still makes the
-pages, the drawing, the embedded font subsets and the file.
+pages, the drawing, the embedded font subsets and the file. The fpdf2 internals this needs are all
+called through fpdf_internals.py (docs/adr/0001-hand-laid-pdf-on-fpdf2-internals.md).
 """
 
 import functools
@@ -60,7 +61,8 @@ def _as_if_missing(module: str) -> Iterator[None]:
 # process that has made a pack about 10 MiB and 0.1 s. Nothing else in the app uses numpy.
 with _as_if_missing("numpy"):
     from fpdf import FPDF
-    from fpdf.fonts import SubsetMap, TTFFont
+
+    from app.export import fpdf_internals as internals
 
 
 class _MissingGlyphsUnnamed(logging.Filter):
@@ -147,12 +149,12 @@ class _SubsetCodes(dict[int, str | None]):
     do); one the font lacks maps to None, so it is left out, as fpdf2 leaves it out.
     """
 
-    def __init__(self, subset: SubsetMap) -> None:
+    def __init__(self, font: Any) -> None:
         super().__init__()
-        self._subset = subset
+        self._font = font
 
     def __missing__(self, codepoint: int) -> str | None:
-        code = self._subset.pick(codepoint)
+        code = internals.subset_code(self._font, codepoint)
         value = (
             None
             if code is None
@@ -166,10 +168,10 @@ class _Advances(dict[str, float]):
     """Character -> its advance width in thousandths of the font size, looked up in the font's
     metrics the first time the character is met."""
 
-    def __init__(self, font: TTFFont) -> None:
+    def __init__(self, font: Any) -> None:
         super().__init__()
-        self._widths = font.cw
-        self._missing = float(font.desc.missing_width)
+        self._widths = internals.advance_widths(font)
+        self._missing = internals.missing_width(font)
 
     def __missing__(self, char: str) -> float:
         width = self[char] = float(self._widths.get(ord(char), self._missing))
@@ -179,11 +181,12 @@ class _Advances(dict[str, float]):
 class _Face:
     """One embedded font: how wide text is in it, where lines break, and how text is written."""
 
-    def __init__(self, font: TTFFont) -> None:
+    def __init__(self, font: Any) -> None:
         self.font = font
+        self.number = internals.resource_number(font)
         self._advance = _Advances(font)
         self._words: dict[str, float] = {}
-        self._codes = _SubsetCodes(font.subset)
+        self._codes = _SubsetCodes(font)
 
     def units(self, text: str) -> float:
         """Width in thousandths of the font size."""
@@ -268,9 +271,7 @@ class Document(FPDF):
 
     def _face(self, family: str, style: str = "") -> _Face:
         self.add_font(family, style, str(FONT_DIR / FONT_FILES[family, style]))
-        font = self.fonts[family.lower() + style]
-        assert isinstance(font, TTFFont)
-        return _Face(font)
+        return _Face(internals.embedded_font(self, family, style))
 
     @functools.cached_property
     def mono(self) -> _Face:
@@ -292,7 +293,7 @@ class Document(FPDF):
         header = Style(self.bold, 7.5, MUTED)
         for number in range(1, last + 1):
             self.page = number
-            width, height = self.pages[number].dimensions()
+            width, height = internals.page_size(self, number)
             right_edge = width - (self.r_margin + self.c_margin) * self.k
             page_of = f"Page {number} of {last}"
             self._show(self._footer, left, baseline, self._footer_text)
@@ -325,17 +326,16 @@ class Document(FPDF):
         self._text.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm {style.face.shown(line)} Tj")
 
     def _font_operator(self, style: Style) -> str:
-        font = style.face.font
-        if font.i not in self._fonts_on_page:
-            # Lists the font in the page's resources, as fpdf2's own text methods do.
-            self._set_font_for_page(font, style.size, wrap_in_text_object=False)
-            self._fonts_on_page.add(font.i)
-        return f"/F{font.i} {style.size:.2f} Tf"
+        face = style.face
+        if face.number not in self._fonts_on_page:
+            internals.use_font_on_page(self, face.font, style.size)
+            self._fonts_on_page.add(face.number)
+        return f"/F{face.number} {style.size:.2f} Tf"
 
     def _end_text(self) -> None:
         """Writes the page's text object. q/Q keep its colours out of later drawing."""
         if self._text:
-            self._out("q BT " + " ".join(self._text) + " ET Q")
+            internals.write_operators(self, "q BT " + " ".join(self._text) + " ET Q")
         self._text.clear()
         self._text_state = None
         self._fonts_on_page.clear()
