@@ -231,58 +231,6 @@ def _rows(db: Session, statement: Executable, ids: list[uuid.UUID]) -> Sequence[
     return db.execute(statement, {"ids": ids}).all()
 
 
-# Links between records, read by the rules of the kinds' own services
-# (incidents.crime_references, incidents.evidence_of_incidents, police_reports.linked_incidents,
-# evidence.read_incident_links) with statements built once.
-
-_CRIME_REFERENCES = (
-    select(
-        _REPORT_INCIDENT.incident_id,
-        _POLICE_REPORT.id,
-        _POLICE_REPORT.revision,
-        _POLICE_REPORT.crime_reference,
-    )
-    .join(_POLICE_REPORT.id.table, _POLICE_REPORT.id == _REPORT_INCIDENT.police_report_id)
-    .where(
-        _REPORT_INCIDENT.incident_id.in_(bindparam("ids", expanding=True)),
-        _POLICE_REPORT.withdrawn_at.is_(None),
-        _POLICE_REPORT.crime_reference.is_not(None),
-    )
-    .order_by(_POLICE_REPORT.reported_at)
-)
-_FILES_OF_INCIDENTS = (
-    select(_EVIDENCE_INCIDENT.incident_id, _EVIDENCE_INCIDENT.evidence_id)
-    .join(_EVIDENCE.id.table, _EVIDENCE.id == _EVIDENCE_INCIDENT.evidence_id)
-    .where(
-        _EVIDENCE_INCIDENT.incident_id.in_(bindparam("ids", expanding=True)),
-        _EVIDENCE.withdrawn_at.is_(None),
-    )
-    .order_by(_EVIDENCE.timeline_at, _EVIDENCE.id)
-)
-_INCIDENTS_OF_REPORTS = select(
-    _REPORT_INCIDENT.police_report_id, _REPORT_INCIDENT.incident_id
-).where(_REPORT_INCIDENT.police_report_id.in_(bindparam("ids", expanding=True)))
-_INCIDENTS_OF_FILES = select(_EVIDENCE_INCIDENT.evidence_id, _EVIDENCE_INCIDENT.incident_id).where(
-    _EVIDENCE_INCIDENT.evidence_id.in_(bindparam("ids", expanding=True))
-)
-
-
-def _linked(db: Session, statement: Executable, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
-    """(key, value) rows grouped by key, each value once, in the statement's order."""
-    found: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for row in _rows(db, statement, ids):
-        key, value = tuple(row)
-        if value not in found[key]:
-            found[key].append(value)
-    return found
-
-
-def _sorted_links(
-    db: Session, statement: Executable, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[uuid.UUID]]:
-    return {key: sorted(values) for key, values in _linked(db, statement, ids).items()}
-
-
 # Incidents
 
 _INCIDENTS = _by_id(_INCIDENT)
@@ -293,23 +241,12 @@ def _incident_summary(behaviours: list[str], description: str) -> str:
     return f"{words}: {_shorten(description)}" if description else words
 
 
-def _crime_references(
-    db: Session, sealer: Sealer, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[str]]:
-    """As incidents.crime_references gives them."""
-    found: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for row in _rows(db, _CRIME_REFERENCES, ids):
-        reference = incidents.open_crime_reference(sealer, row)
-        if reference and reference not in found[row.incident_id]:
-            found[row.incident_id].append(reference)
-    return found
-
-
 def _incident_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> list[TimelineItem]:
     """As incidents.to_public gives them, through the incident's read model."""
     rows = _rows(db, _INCIDENTS, ids)
-    references = _crime_references(db, sealer, ids)
-    files = _linked(db, _FILES_OF_INCIDENTS, ids)
+    # The links, by the kinds' own queries: the same lists as the records' own endpoints.
+    references = incidents.crime_references(db, ids)
+    files = incidents.evidence_of_incidents(db, ids)
     items = []
     for row in rows:
         values = incidents.values_of(sealer, row)
@@ -372,7 +309,7 @@ _POLICE_REPORTS = _by_id(_POLICE_REPORT)
 
 def _police_report_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> list[TimelineItem]:
     """As police_reports.to_public gives them, through the report's read model."""
-    links = _sorted_links(db, _INCIDENTS_OF_REPORTS, ids)
+    links = police_reports.linked_incidents(db, ids)
     items = []
     for row in _rows(db, _POLICE_REPORTS, ids):
         fields = police_reports.fields_of(sealer, row, links.get(row.id, []))
@@ -395,7 +332,7 @@ _EVIDENCE_FILES = _by_id(_EVIDENCE)
 
 def _evidence_items(db: Session, sealer: Sealer, ids: list[uuid.UUID]) -> list[TimelineItem]:
     """As evidence.to_public gives them, through the evidence's read model."""
-    links = _sorted_links(db, _INCIDENTS_OF_FILES, ids)
+    links = evidence.read_incident_links(db, ids)
     items = []
     for row in _rows(db, _EVIDENCE_FILES, ids):
         data = evidence.public_of(sealer, row, links.get(row.id, []))
