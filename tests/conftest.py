@@ -11,6 +11,7 @@ are not about. A test that is about it says so with `@pytest.mark.real_password_
 """
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -112,8 +113,25 @@ def password_hashing(request: pytest.FixtureRequest) -> Iterator[PasswordHashing
     passwords.use(PasswordHashing.standard)
 
 
+@pytest.fixture(scope="session")
+def development_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The keys a development server makes on first start, made once for the whole run and
+    copied into each test's data folder: an Ed25519 key and two random keys, each written and
+    fsynced, would otherwise be made again for every test."""
+    data_dir = tmp_path_factory.mktemp("development-keys") / "data"
+    load_keys(Settings(data_dir=data_dir, environment=Environment.development))
+    return data_dir / "keys"
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, password_hashing: PasswordHashing) -> Settings:
+def settings(
+    tmp_path: Path,
+    database_url: str,
+    password_hashing: PasswordHashing,
+    development_keys: Path,
+) -> Settings:
+    # As the server left them (0700 folder, 0600 files: copytree keeps the modes).
+    shutil.copytree(development_keys, tmp_path / "data" / "keys")
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
