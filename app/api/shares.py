@@ -9,7 +9,7 @@ from app.api.pages import Page
 from app.errors import InvalidInput
 from app.models.share import Redemption, SharePublic
 from app.services import sharing
-from app.throttle import Policy, address_key
+from app.throttle import Policy
 
 router = APIRouter(prefix="/shares", tags=["sharing"])
 
@@ -24,7 +24,7 @@ def share_with_advocate(
     """Let the advocate who gave you this code read your log."""
     keys = [
         (f"redeem:account:{victim.id}", REDEMPTION_POLICY),
-        (f"redeem:ip:{address_key(ip)}", REDEMPTION_POLICY),
+        (f"redeem:ip:{runtime.login_guard.address(ip)}", REDEMPTION_POLICY),
     ]
     runtime.login_guard.take_tries(keys)
     try:

@@ -53,6 +53,12 @@ class LoginGuard:
         digest = mac(self._secret, message)
         return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
 
+    def address(self, client_ip: str) -> str:
+        """What a client's address is counted by: a MAC of its /64 (or IPv4 address), so the
+        throttle store holds no address, and no two services' counts (other secret keys, one
+        Redis) ever mix."""
+        return self._mac("address", address_key(client_ip))
+
     def issue_device_cookie(self, email: str) -> str:
         nonce = secrets.token_urlsafe(16)
         return f"{nonce}.{self._mac('device', email, nonce)}"
@@ -74,7 +80,7 @@ class LoginGuard:
             # stalker often shares the victim's home or workplace) can lock it out.
             return [("device:" + device, DEVICE_POLICY)]
         return [
-            ("ip:" + address_key(client_ip), IP_POLICY),
+            ("ip:" + self.address(client_ip), IP_POLICY),
             ("account:" + self._mac("account", email), ACCOUNT_POLICY),
         ]
 
@@ -122,10 +128,10 @@ class LoginGuard:
 
     def guard_registration(self, client_ip: str) -> None:
         """Registration reveals whether an email is taken; slow down anyone probing for that."""
-        self._check([("register:" + address_key(client_ip), IP_POLICY)])
+        self._check([("register:" + self.address(client_ip), IP_POLICY)])
 
     def registration_refused(self, client_ip: str) -> None:
-        self._throttle.record_failure("register:" + address_key(client_ip), IP_POLICY)
+        self._throttle.record_failure("register:" + self.address(client_ip), IP_POLICY)
 
     def reconfirm(self, user: User, client_ip: str, action: Callable[[], T]) -> T:
         """Guard a password re-entry by a signed-in user (change password, erase account):
