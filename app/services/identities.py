@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from app.keys import Keys
 from app.models.user import Role, User, UserPublic
 from app.services import data_keys, sealing
-from app.storage.crypto import DecryptionError, blind_index, derive_key, new_data_key
+from app.storage.crypto import blind_index, derive_key, new_data_key
 
 TABLE = "users"
 _LOOKUP_PURPOSE = "account-email"
@@ -90,13 +90,8 @@ def seal_in_place(db: Session, user: User, keys: Keys) -> bool:
 
 
 def _opens(sealer: sealing.Sealer, stored: str, field: str) -> bool:
-    if not stored.startswith(sealing.SEALED_PREFIX):
-        return False
-    try:
-        sealer.open(stored, table=TABLE, row_id=sealer.owner_id, field=field)
-    except DecryptionError:
-        return False
-    return True
+    opened = sealer.open_if_sealed(stored, table=TABLE, row_id=sealer.owner_id, field=field)
+    return opened is not None
 
 
 # --- Reading a person's email and name -----------------------------------------------------

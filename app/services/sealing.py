@@ -130,6 +130,18 @@ class Sealer:
             self._key(), sealed, table=table, row_id=row_id, field=field, revision=revision
         ).decode()
 
+    def open_if_sealed(
+        self, stored: str, *, table: str, row_id: uuid.UUID, field: str, revision: int = 0
+    ) -> str | None:
+        """The plain text of a value sealed for exactly this place; None for anything else (plain
+        text from before sealing, or a value that does not open here). For sealing in place."""
+        if not stored.startswith(SEALED_PREFIX):
+            return None
+        try:
+            return self.open(stored, table=table, row_id=row_id, field=field, revision=revision)
+        except DecryptionError:
+            return None
+
     def opened(
         self, stored: str, *, table: str, row_id: uuid.UUID, field: str, revision: int = 0
     ) -> str:

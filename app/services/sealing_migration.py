@@ -31,22 +31,9 @@ from app.models.record import RecordRevision
 from app.models.upload import Upload
 from app.models.user import User
 from app.services import identities, police_reports, sealing
-from app.services.sealing import SEALED_PREFIX, Sealer, keys_of
-from app.storage.crypto import DecryptionError
+from app.services.sealing import Sealer, keys_of
 
 BATCH = 200
-
-
-def _opens(
-    sealer: Sealer, stored: str, *, table: str, row_id: uuid.UUID, field: str, revision: int
-) -> bool:
-    if not stored.startswith(SEALED_PREFIX):
-        return False
-    try:
-        sealer.open(stored, table=table, row_id=row_id, field=field, revision=revision)
-    except DecryptionError:
-        return False
-    return True
 
 
 def _seal_text(
@@ -57,10 +44,10 @@ def _seal_text(
     stored = getattr(row, field)
     if stored is None:
         return False, None
-    if _opens(sealer, stored, table=table, row_id=row.id, field=field, revision=revision):
-        return False, sealer.open(
-            stored, table=table, row_id=row.id, field=field, revision=revision
-        )
+    place = {"table": table, "row_id": row.id, "field": field, "revision": revision}
+    opened = sealer.open_if_sealed(stored, **place)
+    if opened is not None:
+        return False, opened
     sealed = sealer.seal(stored, table=table, row_id=row.id, field=field, revision=revision)
     setattr(row, field, sealed)
     return True, stored
